@@ -1,0 +1,36 @@
+# The two commands of the README, and a few helpers. Every target creates .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lessons test lint format exercises app clean
+
+## lessons: install everything and open the course in Jupyter Lab
+lessons: $(STAMP)
+	$(BIN)/jupyter lab lessons/
+
+## test: install everything and run the whole test suite (fast profile; real-data tests
+## run too when MRI_COURSE_DATA points at the dataset)
+test: $(STAMP)
+	MRI_COURSE_PROFILE=fast $(BIN)/python -m pytest
+
+## lint: ruff, as the tests also do
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+## exercises: regenerate stubs, solution copies and lesson notebooks from the references
+exercises: $(STAMP)
+	$(BIN)/python -m mri_course.exercises.generate
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

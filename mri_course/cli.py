@@ -1,0 +1,142 @@
+"""The ``mri-course`` command.
+
+    mri-course settings                  what the course will use (profile, folders, seed)
+    mri-course data verify               check the dataset: counts, every file decodes
+    mri-course data leakage              duplicates and leakage between Training and Testing
+    mri-course data splits               the course split and the brief's split, as tables
+    mri-course data benchmark            tf.data versus a plain Pillow loop
+    mri-course progress                  the state of every exercise
+
+Every data command takes ``--data PATH`` (else ``MRI_COURSE_DATA``, else a Kaggle
+download; with ``--profile fast``, synthetic data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from mri_course.config import SettingsError, load_settings
+
+
+def _settings(args: argparse.Namespace):
+    settings = load_settings()
+    return settings.with_profile(args.profile) if args.profile else settings
+
+
+def _survey(args: argparse.Namespace):
+    from mri_course.data.locate import dataset_root, locate_dataset
+    from mri_course.data.survey import survey_dataset
+
+    settings = _settings(args)
+    root = locate_dataset(args.data) if args.data else dataset_root(settings)
+    return survey_dataset(root, cache_dir=settings.cache_dir, progress=not args.quiet)
+
+
+def _timed(label: str, start: float, quiet: bool) -> None:
+    if not quiet:
+        print(f"({label} in {time.perf_counter() - start:.1f} s)", file=sys.stderr)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    print(_settings(args).describe())
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    report = _survey(args).verify()
+    print(report.to_text())
+    _timed("verified", start, args.quiet)
+    return 0 if report.ok else 1
+
+
+def cmd_leakage(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    report = _survey(args).leakage()
+    print(report.to_text())
+    if report.examples:
+        print("\nExamples (Testing image ~ Training image):")
+        for example in report.examples[:6]:
+            print(f"  {example.test} ~ {example.train} ({example.kind}, {example.similarity:.3f})")
+    if args.json:
+        from mri_course.io import atomic_write_text
+
+        atomic_write_text(args.json, report.to_json())
+        print(f"\nwrote {args.json}")
+    _timed("leakage report", start, args.quiet)
+    return 0
+
+
+def cmd_splits(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    survey = _survey(args)
+    print(survey.splits(settings.profile.val_fraction, settings.seed).to_text())
+    print()
+    print(survey.brief_splits().to_text())
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from mri_course.data.benchmark import measure_throughput
+
+    records = _survey(args).usable_records
+    if args.limit:
+        records = records[: args.limit]
+    print(measure_throughput(records, image_size=args.image_size).to_text())
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from mri_course.checks import ERROR, FAILED, format_progress, progress
+
+    outcomes = progress()
+    print(format_progress(outcomes))
+    return 1 if any(o.state in (FAILED, ERROR) for o in outcomes) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mri-course", description="Brain MRI course: data checks and exercise progress."
+    )
+    parser.add_argument("--profile", help="fast, cpu or full (default: MRI_COURSE_PROFILE)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("settings", help="show the settings in use").set_defaults(run=cmd_settings)
+    commands.add_parser("progress", help="state of every exercise").set_defaults(run=cmd_progress)
+
+    data = commands.add_parser("data", help="check and describe the dataset")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+
+    def data_command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        sub = data_commands.add_parser(name, help=help_text)
+        sub.add_argument("--data", type=Path, help="dataset folder (with Training/ and Testing/)")
+        sub.add_argument("--quiet", action="store_true", help="no progress bar or timing")
+        sub.set_defaults(run=handler)
+        return sub
+
+    data_command("verify", cmd_verify, "counts, formats, and every file decodes")
+    leakage = data_command("leakage", cmd_leakage, "duplicates across and within splits")
+    leakage.add_argument("--json", type=Path, help="also write the report as JSON here")
+    data_command("splits", cmd_splits, "subset sizes of the course split and the brief's")
+    bench = data_command("benchmark", cmd_benchmark, "tf.data throughput vs a Pillow loop")
+    bench.add_argument("--limit", type=int, default=0, help="use only the first N images")
+    bench.add_argument("--image-size", type=int, default=128, help="side in pixels (128)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from mri_course.data.locate import DatasetNotFoundError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (SettingsError, DatasetNotFoundError, FileNotFoundError) as error:
+        print(f"mri-course: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

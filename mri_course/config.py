@@ -1,0 +1,172 @@
+"""Settings for the whole course, read once from environment variables.
+
+Every lesson, command and test takes a :class:`Settings` object instead of reading the
+environment itself, so the cost of a run (the *profile*) and the places it reads and writes
+are decided in one spot and can be printed at the top of a lesson.
+
+Environment variables
+---------------------
+``MRI_COURSE_PROFILE``  ``fast`` | ``cpu`` | ``full`` (default ``cpu``)
+``MRI_COURSE_DATA``     folder of the Kaggle dataset (holds ``Training/`` and ``Testing/``)
+``MRI_COURSE_MODELS``   folder where trained models and their model cards are saved
+``MRI_COURSE_CACHE``    folder for caches: duplicate scans, the synthetic dataset
+``MRI_COURSE_SEED``     integer seed for splits, shuffling and the synthetic data (default 42)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROFILE_ENV = "MRI_COURSE_PROFILE"
+DATA_ENV = "MRI_COURSE_DATA"
+MODELS_ENV = "MRI_COURSE_MODELS"
+CACHE_ENV = "MRI_COURSE_CACHE"
+SEED_ENV = "MRI_COURSE_SEED"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How expensive a run is allowed to be.
+
+    ``fast`` makes every lesson and test run in seconds on synthetic data; ``cpu`` uses the
+    real dataset at a size a laptop can train on; ``full`` is the original brief's recipe
+    and wants a GPU.
+    """
+
+    name: str
+    description: str
+    synthetic: bool
+    image_size: int
+    batch_size: int
+    epochs: int
+    val_fraction: float = 0.15
+    synthetic_train_per_class: int = 0
+    synthetic_test_per_class: int = 0
+
+
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        name="fast",
+        description="synthetic brain-like images, 64 px, one epoch: for tests and CI",
+        synthetic=True,
+        image_size=64,
+        batch_size=32,
+        epochs=1,
+        synthetic_train_per_class=30,
+        synthetic_test_per_class=10,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="the real dataset at 128 px, compact models: a laptop CPU in about an hour",
+        synthetic=False,
+        image_size=128,
+        batch_size=32,
+        epochs=12,
+    ),
+    "full": Profile(
+        name="full",
+        description="the real dataset at 299 px, the brief's recipe: wants a GPU",
+        synthetic=False,
+        image_size=299,
+        batch_size=32,
+        epochs=5,
+    ),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the course cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the course reads and writes, and how expensive its runs are."""
+
+    profile: Profile
+    data_dir: Path | None
+    models_dir: Path
+    cache_dir: Path
+    seed: int
+
+    def with_profile(self, name: str) -> Settings:
+        """The same settings under another profile (e.g. for a command's ``--profile``)."""
+        return replace(self, profile=_profile_named(name, source="profile"))
+
+    def describe(self) -> str:
+        """A few lines a lesson prints at its top so the learner knows what is running."""
+        data = (
+            "synthetic (generated in the cache folder)"
+            if self.profile.synthetic
+            else (
+                str(self.data_dir)
+                if self.data_dir
+                else f"not set: {DATA_ENV} is empty, so the Kaggle download is tried"
+            )
+        )
+        return "\n".join(
+            [
+                f"profile : {self.profile.name} ({self.profile.description})",
+                f"data    : {data}",
+                f"models  : {self.models_dir}",
+                f"cache   : {self.cache_dir}",
+                f"seed    : {self.seed}",
+            ]
+        )
+
+
+def project_root() -> Path | None:
+    """The checkout this package runs from, or None for a plain (non-editable) install."""
+    candidate = Path(__file__).resolve().parents[1]
+    return candidate if (candidate / "pyproject.toml").is_file() else None
+
+
+def _default_models_dir() -> Path:
+    root = project_root()
+    if root is not None:
+        return root / "models"
+    return Path.home() / ".local" / "share" / "mri-course" / "models"
+
+
+def _default_cache_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mri-course"
+
+
+def _profile_named(name: str, source: str) -> Profile:
+    key = name.strip().lower()
+    if key not in PROFILES:
+        raise SettingsError(
+            f"{source}={name!r} is not a profile. Use one of: {', '.join(PROFILES)} "
+            "(fast = synthetic data for tests, cpu = real data on a laptop, full = GPU)."
+        )
+    return PROFILES[key]
+
+
+def _path_setting(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: the process environment).
+
+    Raises :class:`SettingsError` naming the variable when a value is unusable, so a typo
+    in ``MRI_COURSE_PROFILE`` fails at once instead of silently running the wrong profile.
+    """
+    env = os.environ if environ is None else environ
+    profile = _profile_named(env.get(PROFILE_ENV, "cpu") or "cpu", source=PROFILE_ENV)
+    seed_text = env.get(SEED_ENV, "42").strip() or "42"
+    try:
+        seed = int(seed_text)
+    except ValueError:
+        raise SettingsError(f"{SEED_ENV}={seed_text!r} is not an integer, e.g. 42.") from None
+    return Settings(
+        profile=profile,
+        data_dir=_path_setting(env, DATA_ENV),
+        models_dir=_path_setting(env, MODELS_ENV) or _default_models_dir(),
+        cache_dir=_path_setting(env, CACHE_ENV) or _default_cache_dir(env),
+        seed=seed,
+    )

@@ -1,0 +1,290 @@
+"""Derive every learner-facing file from the one source of truth.
+
+From the package's reference implementations (listed in :mod:`.catalog`) and the solution
+notebooks in ``solutions/``, this writes:
+
+* ``mri_course/exercises/lessonNN.py``: stubs with the reference's signature and docstring,
+  hints, and ``raise NotImplementedError``;
+* ``solutions/exercises/lessonNN.py``: the reference code itself, to compare with;
+* ``lessons/NN_*.ipynb``: the solution notebooks without outputs, without cells tagged
+  ``solution``, and with ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` regions replaced by
+  ``# YOUR CODE HERE`` (the nbgrader convention).
+
+Run ``python -m mri_course.exercises.generate`` after changing a reference or a solution
+notebook; ``--check`` only reports stale files (the test suite runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import importlib
+import inspect
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from mri_course.config import project_root
+from mri_course.exercises.catalog import EXERCISES, LESSONS, Exercise, Lesson
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+SOLUTION_TAG = "solution"
+GENERATE_COMMAND = "python -m mri_course.exercises.generate"
+
+
+# --- reading the references -------------------------------------------------------------
+
+
+def _module_tree(module_name: str) -> tuple[str, ast.Module]:
+    source = inspect.getsource(importlib.import_module(module_name))
+    return source, ast.parse(source)
+
+
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node
+    raise LookupError(f"no top-level function {name!r}")
+
+
+def _bindings(tree: ast.Module, module_name: str) -> dict[str, tuple[str, str | None]]:
+    """Top-level names of a module -> ``(module, imported name)`` to import them from.
+
+    ``("numpy", None)`` stands for ``import numpy as <name>``.
+    """
+    found: dict[str, tuple[str, str | None]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[alias.asname or alias.name.split(".")[0]] = (alias.name, None)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module != "__future__":
+            for alias in node.names:
+                found[alias.asname or alias.name] = (node.module, alias.name)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            found[node.name] = (module_name, node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = (module_name, target.id)
+    return found
+
+
+def _names_used(function: ast.FunctionDef) -> set[str]:
+    return {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} - {function.name}
+
+
+def _import_lines(needed: dict[str, tuple[str, str | None]]) -> str:
+    """Import statements for ``needed``, grouped and sorted the way ruff's isort does."""
+    plain: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for local, (module, name) in needed.items():
+        if name is None:
+            plain.setdefault(module, set()).add(local)
+        else:
+            members.setdefault(module, set()).add(name if name == local else f"{name} as {local}")
+
+    def section(module: str) -> int:
+        top = module.split(".")[0]
+        return 0 if top in sys.stdlib_module_names else 2 if top == "mri_course" else 1
+
+    blocks = []
+    for wanted in (0, 1, 2):
+        lines = []
+        for module in sorted(m for m in plain if section(m) == wanted):
+            for local in sorted(plain[module]):
+                top = module.split(".")[0]
+                lines.append(f"import {module}" if local == top else f"import {module} as {local}")
+        for module in sorted(m for m in members if section(m) == wanted):
+            names = ", ".join(sorted(members[module], key=str.lower))
+            lines.append(f"from {module} import {names}")
+        if lines:
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _signature(source: str, function: ast.FunctionDef) -> str:
+    lines = source.splitlines()
+    first_body = function.body[0].lineno
+    return "\n".join(lines[function.lineno - 1 : first_body - 1])
+
+
+def _docstring_with_hints(function: ast.FunctionDef, entry: Exercise) -> str:
+    doc = ast.get_docstring(function, clean=True) or ""
+    hints = "\n".join(
+        textwrap.fill(hint, width=92, initial_indent="    - ", subsequent_indent="      ")
+        for hint in entry.hints
+    )
+    text = f"{doc}\n\nHints:\n{hints}\n"
+    body = textwrap.indent(text, "    ").replace("    \n", "\n")
+    return f'    """{body.lstrip()}    """'
+
+
+# --- producing the files ----------------------------------------------------------------
+
+
+def _exercises_of(lesson: Lesson) -> list[Exercise]:
+    return [e for e in EXERCISES if e.lesson == lesson.number]
+
+
+def _needed_imports(entries: list[Exercise]) -> dict[str, tuple[str, str | None]]:
+    needed: dict[str, tuple[str, str | None]] = {}
+    for entry in entries:
+        _, tree = _module_tree(entry.reference_module)
+        bindings = _bindings(tree, entry.reference_module)
+        for name in sorted(_names_used(_function(tree, entry.name))):
+            if name in bindings:
+                needed[name] = bindings[name]
+    return needed
+
+
+def student_module_source(lesson: Lesson) -> str:
+    """The stub module a learner fills in for ``lesson``."""
+    entries = _exercises_of(lesson)
+    needed = _needed_imports(entries)
+    needed["exercise"] = ("mri_course.exercises.runtime", "exercise")
+    parts = [
+        f'"""Lesson {lesson.number} exercises: {lesson.title.lower()}.\n\n'
+        "Replace each `raise NotImplementedError(...)` with your code, then run the exercise's\n"
+        f"check in lessons/{lesson.notebook} (or `mri-course progress`). Until you do, the\n"
+        "lesson runs the reference solution, so it never stops half-way. When you are done,\n"
+        f"compare with solutions/exercises/lesson{lesson.number}.py.\n\n"
+        f"Generated from the package's reference code by `{GENERATE_COMMAND}`.\n"
+        '"""\n',
+        "# ruff: noqa: F401  (the imports are tools you may want; not every one is needed)\n",
+        "from __future__ import annotations\n",
+        _import_lines(needed) + "\n",
+    ]
+    for entry in entries:
+        source, tree = _module_tree(entry.reference_module)
+        function = _function(tree, entry.name)
+        parts.append(
+            f'\n@exercise("{entry.id}")\n{_signature(source, function)}\n'
+            f"{_docstring_with_hints(function, entry)}\n"
+            f'    raise NotImplementedError("Exercise {entry.id}: write {entry.name} here")\n'
+        )
+    return "\n".join(parts)
+
+
+def solution_module_source(lesson: Lesson) -> str:
+    """The reference code of ``lesson``'s exercises, copied from the package."""
+    entries = _exercises_of(lesson)
+    parts = [
+        f'"""Reference solutions of lesson {lesson.number} ({lesson.title.lower()}).\n\n'
+        "Each function is the package's own code, copied from the module named above it: the\n"
+        "course runs exactly this. Edit the package, then run\n"
+        f"`{GENERATE_COMMAND}` to refresh this file.\n"
+        '"""\n',
+        "from __future__ import annotations\n",
+        _import_lines(_needed_imports(entries)) + "\n",
+    ]
+    for entry in entries:
+        source, tree = _module_tree(entry.reference_module)
+        function = _function(tree, entry.name)
+        code = ast.get_source_segment(source, function)
+        where = entry.reference_module.replace(".", "/") + ".py"
+        parts.append(f"\n# Exercise {entry.id}, from {where}\n{code}\n")
+    return "\n".join(parts)
+
+
+def _replace_solution_regions(source: str) -> str:
+    out: list[str] = []
+    inside = False
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped == BEGIN_SOLUTION:
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}# YOUR CODE HERE\n")
+        elif stripped == END_SOLUTION:
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN_SOLUTION} without {END_SOLUTION} in:\n{source}")
+    return "".join(out).rstrip("\n")
+
+
+def clean_notebook(notebook: dict) -> dict:
+    """A copy without outputs, execution counts or run metadata (what is committed)."""
+    clean = copy.deepcopy(notebook)
+    for cell in clean["cells"]:
+        cell.get("metadata", {}).pop("execution", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    return clean
+
+
+def student_notebook(solution: dict) -> dict:
+    """The learner's version of a solution notebook."""
+    notebook = clean_notebook(solution)
+    cells = []
+    for cell in notebook["cells"]:
+        if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = _replace_solution_regions(source)
+        cells.append(cell)
+    notebook["cells"] = cells
+    return notebook
+
+
+def notebook_text(notebook: dict) -> str:
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def expected_files(root: Path) -> dict[Path, str]:
+    """Every generated file under ``root`` with the text it should have."""
+    files: dict[Path, str] = {}
+    for lesson in LESSONS:
+        if _exercises_of(lesson):
+            files[root / "mri_course" / "exercises" / f"lesson{lesson.number}.py"] = (
+                student_module_source(lesson)
+            )
+            files[root / "solutions" / "exercises" / f"lesson{lesson.number}.py"] = (
+                solution_module_source(lesson)
+            )
+        solution_path = root / "solutions" / lesson.notebook
+        if solution_path.exists():
+            solution = json.loads(solution_path.read_text(encoding="utf-8"))
+            files[solution_path] = notebook_text(clean_notebook(solution))
+            files[root / "lessons" / lesson.notebook] = notebook_text(student_notebook(solution))
+    return files
+
+
+def stale_files(root: Path) -> list[Path]:
+    """Generated files that are missing or differ from what this script would write."""
+    return [
+        path
+        for path, text in expected_files(root).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only list stale files")
+    args = parser.parse_args(argv)
+    root = project_root()
+    if root is None:
+        parser.error("run this from a checkout of the course (no pyproject.toml found)")
+    if args.check:
+        stale = stale_files(root)
+        for path in stale:
+            print(f"stale: {path.relative_to(root)}")
+        return 1 if stale else 0
+    for path, text in expected_files(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Reference solutions of lesson 01 (the data).
+
+Each function is the package's own code, copied from the module named above it: the
+course runs exactly this. Edit the package, then run
+`python -m mri_course.exercises.generate` to refresh this file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from mri_course.data.index import ImageRecord
+from mri_course.data.release import CLASS_NAMES
+
+
+# Exercise 1.1, from mri_course/data/index.py
+def count_images_per_class(records: Iterable[ImageRecord]) -> dict[str, int]:
+    """Count the records of each class.
+
+    Every one of the four classes appears in the result, in the order of ``CLASS_NAMES``,
+    also when it has no image: a class that silently drops out of a table is how a missing
+    folder goes unnoticed.
+
+    Args:
+        records: image records, for example ``index.records`` or ``index.in_split("Testing")``.
+
+    Returns:
+        A dict from class name to the number of records with that label, e.g.
+        ``{"glioma": 2, "meningioma": 0, "notumor": 1, "pituitary": 0}``.
+    """
+    counts = dict.fromkeys(CLASS_NAMES, 0)
+    for record in records:
+        counts[record.label] += 1
+    return counts
+
+
+# Exercise 1.2, from mri_course/data/decode.py
+def to_three_channels(image: np.ndarray) -> np.ndarray:
+    """Convert an image array of any common channel layout to ``uint8`` RGB.
+
+    Grayscale scans are copied into three identical channels (pretrained networks expect
+    three); an alpha channel is composited over black, the background of an MRI slice, so
+    transparent pixels cannot leak hidden colours; 16-bit images are scaled to 8 bits
+    rather than cast (a cast would wrap 65535 round to 255 and garble the picture).
+
+    Args:
+        image: an array of shape ``(H, W)``, ``(H, W, 1)``, ``(H, W, 2)`` (gray + alpha),
+            ``(H, W, 3)`` or ``(H, W, 4)`` (RGB + alpha), of dtype ``uint8``, ``uint16`` or
+            ``bool``.
+
+    Returns:
+        A new ``uint8`` array of shape ``(H, W, 3)``.
+    """
+    array = np.asarray(image)
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype == np.uint16:
+        array = np.round(array.astype(np.float32) / 257.0).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise ValueError(f"expected a uint8, uint16 or bool image, got dtype {array.dtype}")
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    if array.ndim != 3 or array.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"expected shape (H, W) or (H, W, 1..4), got {array.shape}")
+    if array.shape[2] in (2, 4):
+        color, alpha = array[:, :, :-1].astype(np.float32), array[:, :, -1:].astype(np.float32)
+        array = np.round(color * alpha / 255.0).astype(np.uint8)
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    return np.ascontiguousarray(array)
+
+
+# Exercise 1.3, from mri_course/data/hashing.py
+def difference_hash(gray: np.ndarray, hash_size: int = 16) -> np.ndarray:
+    """The difference hash ("dHash") of a grayscale image, as an array of bits.
+
+    Shrink the image to ``hash_size`` rows and ``hash_size + 1`` columns, then record for
+    each pair of horizontal neighbours whether the right one is brighter. The bits follow
+    the image's gradients rather than its brightness, so re-saving, rescaling or a change of
+    contrast leaves most of them unchanged, while a different scan flips many.
+
+    Args:
+        gray: a 2-D ``uint8`` array (any size).
+        hash_size: number of rows of the shrunken image; the hash has
+            ``hash_size * hash_size`` bits.
+
+    Returns:
+        A boolean array of shape ``(hash_size * hash_size,)``, row by row: bit ``k`` is
+        True where ``small[row, col + 1] > small[row, col]``.
+    """
+    if gray.ndim != 2:
+        raise ValueError(f"expected a 2-D grayscale array, got shape {gray.shape}")
+    small = Image.fromarray(gray).resize((hash_size + 1, hash_size), Image.Resampling.BOX)
+    pixels = np.asarray(small, dtype=np.int16)
+    return (pixels[:, 1:] > pixels[:, :-1]).ravel()
+
+
+# Exercise 1.4, from mri_course/data/splits.py
+def group_stratified_split(
+    labels: Sequence[str], groups: Sequence[int], val_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split items into train and validation, keeping each group whole and classes balanced.
+
+    Copies of one scan share a group. If one copy lands in training and another in
+    validation, the validation score rewards memory; so whole groups are assigned. Groups
+    are visited in a random order fixed by ``seed``, and a group joins validation when that
+    keeps every class at or under its share (``val_fraction`` of the class, rounded).
+
+    Args:
+        labels: the class of each item.
+        groups: a group id for each item; items with the same id must stay together.
+        val_fraction: the share of each class to put in validation, between 0 and 1.
+        seed: fixes the order in which groups are visited (same seed, same split).
+
+    Returns:
+        ``(train_indices, val_indices)``: sorted integer arrays that together hold every
+        index from 0 to ``len(labels) - 1`` once.
+    """
+    labels = np.asarray(labels)
+    groups = np.asarray(groups)
+    if len(labels) != len(groups):
+        raise ValueError(f"{len(labels)} labels but {len(groups)} group ids")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+
+    class_sizes = Counter(labels.tolist())
+    target = {label: round(val_fraction * size) for label, size in class_sizes.items()}
+    taken = dict.fromkeys(class_sizes, 0)
+
+    members: dict[object, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups.tolist()):
+        members[group].append(index)
+    group_names = list(members)
+    visit_order = np.random.default_rng(seed).permutation(len(group_names))
+
+    in_val = np.zeros(len(labels), dtype=bool)
+    for position in visit_order:
+        indices = members[group_names[position]]
+        needed = Counter(labels[indices].tolist())
+        if all(taken[label] + count <= target[label] for label, count in needed.items()):
+            in_val[indices] = True
+            for label, count in needed.items():
+                taken[label] += count
+    return np.flatnonzero(~in_val), np.flatnonzero(in_val)

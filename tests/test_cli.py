@@ -1,0 +1,67 @@
+"""The mri-course command, end to end on the synthetic data."""
+
+import json
+
+import pytest
+
+from mri_course.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.setenv("MRI_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MRI_COURSE_PROFILE", "fast")
+    monkeypatch.delenv("MRI_COURSE_DATA", raising=False)
+
+
+def test_settings(capsys):
+    assert main(["settings"]) == 0
+    assert "profile : fast" in capsys.readouterr().out
+
+
+def test_data_verify_on_the_fast_profile(capsys):
+    assert main(["data", "verify", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "OK: every file decodes and the counts match." in out
+    assert "Tr-sy-no_0001.jpg is PNG" in out
+
+
+def test_data_verify_fails_with_the_problems_listed(synthetic, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(synthetic.root, broken)
+    (broken / "Testing" / "glioma" / "Te-sy-gl_0002.png").write_bytes(b"")
+    assert main(["data", "verify", "--data", str(broken), "--quiet"]) == 1
+    assert "Testing/glioma/Te-sy-gl_0002.png: empty file" in capsys.readouterr().out
+
+
+def test_data_leakage_prints_and_writes_json(tmp_path, capsys):
+    target = tmp_path / "leakage.json"
+    assert main(["data", "leakage", "--quiet", "--json", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "have a copy in Training" in out and "Examples" in out
+    assert json.loads(target.read_text())["rows"][0]["split"] == "Training"
+
+
+def test_data_splits(capsys):
+    assert main(["data", "splits", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "course split" in out and "brief split" in out
+
+
+def test_progress_lists_the_exercises(capsys):
+    assert main(["progress"]) == 0
+    assert "count_images_per_class" in capsys.readouterr().out
+
+
+def test_missing_data_gives_a_clear_message_and_exit_code_2(tmp_path, capsys):
+    assert main(["data", "verify", "--data", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "MRI_COURSE_DATA" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_profile_gives_a_clear_message(capsys):
+    assert main(["--profile", "huge", "settings"]) == 2
+    assert "profile='huge' is not a profile" in capsys.readouterr().err

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from mri_course.config import PROFILES, SettingsError, load_settings
+
+
+def test_defaults_are_the_cpu_profile_and_seed_42(tmp_path):
+    settings = load_settings({"HOME": str(tmp_path)})
+    assert settings.profile.name == "cpu"
+    assert settings.seed == 42
+    assert settings.data_dir is None
+    assert settings.cache_dir.name == "mri-course"
+
+
+def test_every_setting_comes_from_the_environment(tmp_path):
+    settings = load_settings(
+        {
+            "MRI_COURSE_PROFILE": "FAST",
+            "MRI_COURSE_DATA": str(tmp_path / "data"),
+            "MRI_COURSE_MODELS": str(tmp_path / "models"),
+            "MRI_COURSE_CACHE": str(tmp_path / "cache"),
+            "MRI_COURSE_SEED": "7",
+        }
+    )
+    assert settings.profile is PROFILES["fast"]
+    assert settings.data_dir == (tmp_path / "data").resolve()
+    assert settings.models_dir == (tmp_path / "models").resolve()
+    assert settings.cache_dir == (tmp_path / "cache").resolve()
+    assert settings.seed == 7
+    assert "profile : fast" in settings.describe()
+
+
+def test_profiles_get_more_expensive():
+    fast, cpu, full = PROFILES["fast"], PROFILES["cpu"], PROFILES["full"]
+    assert fast.synthetic and not cpu.synthetic and not full.synthetic
+    assert fast.image_size < cpu.image_size < full.image_size
+    assert full.image_size == 299  # the brief's Xception recipe
+
+
+def test_an_unknown_profile_names_the_setting_and_the_choices():
+    with pytest.raises(SettingsError, match=r"MRI_COURSE_PROFILE='gpu'.*fast, cpu, full"):
+        load_settings({"MRI_COURSE_PROFILE": "gpu"})
+
+
+def test_a_bad_seed_names_the_setting():
+    with pytest.raises(SettingsError, match="MRI_COURSE_SEED='abc' is not an integer"):
+        load_settings({"MRI_COURSE_SEED": "abc"})
+
+
+def test_with_profile_switches_only_the_profile(tmp_path):
+    settings = load_settings({"MRI_COURSE_CACHE": str(tmp_path)})
+    fast = settings.with_profile("fast")
+    assert fast.profile.name == "fast" and fast.cache_dir == settings.cache_dir
+    with pytest.raises(SettingsError, match="profile='nope'"):
+        settings.with_profile("nope")
+
+
+def test_models_folder_defaults_to_the_checkout():
+    assert load_settings({}).models_dir == Path(__file__).resolve().parents[1] / "models"
