@@ -39,7 +39,7 @@ def _timed(function):
 def hash_recall(survey) -> dict:
     """Compare the hash's candidates with an exhaustive comparison of all pairs."""
     scan = survey.scan
-    ok = np.flatnonzero(scan.decoded)
+    ok = np.flatnonzero(scan.usable)
     normalised = rank_normalise(scan.thumbnails[ok])
     similarity = normalised @ normalised.T / normalised.shape[1]
     distance = hamming_matrix(scan.hashes[ok], scan.hashes[ok])

@@ -23,7 +23,8 @@ from mri_course.config import SettingsError, load_settings
 
 def _settings(args: argparse.Namespace):
     settings = load_settings()
-    return settings.with_profile(args.profile) if args.profile else settings
+    profile = getattr(args, "profile", None)
+    return settings.with_profile(profile) if profile else settings
 
 
 def _survey(args: argparse.Namespace):
@@ -85,7 +86,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     records = _survey(args).usable_records
     if args.limit:
         records = records[: args.limit]
-    print(measure_throughput(records, image_size=args.image_size).to_text())
+    size = args.image_size or _settings(args).profile.image_size
+    print(measure_throughput(records, image_size=size).to_text())
     return 0
 
 
@@ -98,20 +100,31 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mri-course", description="Brain MRI course: data checks and exercise progress."
+    # --profile is accepted before or after the command: `mri-course data verify --profile fast`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS,
+        help="fast, cpu or full (default: MRI_COURSE_PROFILE)",
     )
-    parser.add_argument("--profile", help="fast, cpu or full (default: MRI_COURSE_PROFILE)")
+    parser = argparse.ArgumentParser(
+        prog="mri-course",
+        description="Brain MRI course: data checks and exercise progress.",
+        parents=[common],
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("settings", help="show the settings in use").set_defaults(run=cmd_settings)
-    commands.add_parser("progress", help="state of every exercise").set_defaults(run=cmd_progress)
+    for name, handler, help_text in (
+        ("settings", cmd_settings, "show the settings in use"),
+        ("progress", cmd_progress, "state of every exercise"),
+    ):
+        commands.add_parser(name, help=help_text, parents=[common]).set_defaults(run=handler)
 
-    data = commands.add_parser("data", help="check and describe the dataset")
+    data = commands.add_parser("data", help="check and describe the dataset", parents=[common])
     data_commands = data.add_subparsers(dest="data_command", required=True)
 
     def data_command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        sub = data_commands.add_parser(name, help=help_text)
+        sub = data_commands.add_parser(name, help=help_text, parents=[common])
         sub.add_argument("--data", type=Path, help="dataset folder (with Training/ and Testing/)")
         sub.add_argument("--quiet", action="store_true", help="no progress bar or timing")
         sub.set_defaults(run=handler)
@@ -123,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_command("splits", cmd_splits, "subset sizes of the course split and the brief's")
     bench = data_command("benchmark", cmd_benchmark, "tf.data throughput vs a Pillow loop")
     bench.add_argument("--limit", type=int, default=0, help="use only the first N images")
-    bench.add_argument("--image-size", type=int, default=128, help="side in pixels (128)")
+    bench.add_argument("--image-size", type=int, help="side in pixels (default: the profile's)")
     return parser
 
 
@@ -133,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SettingsError, DatasetNotFoundError, FileNotFoundError) as error:
+    except (SettingsError, DatasetNotFoundError, FileNotFoundError, ValueError) as error:
         print(f"mri-course: {error}", file=sys.stderr)
         return 2
 

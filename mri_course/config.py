@@ -123,15 +123,19 @@ def project_root() -> Path | None:
     return candidate if (candidate / "pyproject.toml").is_file() else None
 
 
-def _default_models_dir() -> Path:
+def _home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("HOME") or Path.home())
+
+
+def _default_models_dir(environ: Mapping[str, str]) -> Path:
     root = project_root()
     if root is not None:
         return root / "models"
-    return Path.home() / ".local" / "share" / "mri-course" / "models"
+    return _home(environ) / ".local" / "share" / "mri-course" / "models"
 
 
 def _default_cache_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = environ.get("XDG_CACHE_HOME") or str(_home(environ) / ".cache")
     return Path(base) / "mri-course"
 
 
@@ -147,7 +151,11 @@ def _profile_named(name: str, source: str) -> Profile:
 
 def _path_setting(environ: Mapping[str, str], name: str) -> Path | None:
     value = environ.get(name, "").strip()
-    return Path(value).expanduser().resolve() if value else None
+    if not value:
+        return None
+    if value == "~" or value.startswith("~/"):
+        value = str(_home(environ)) + value[1:]
+    return Path(value).resolve()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -166,7 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         profile=profile,
         data_dir=_path_setting(env, DATA_ENV),
-        models_dir=_path_setting(env, MODELS_ENV) or _default_models_dir(),
+        models_dir=_path_setting(env, MODELS_ENV) or _default_models_dir(env),
         cache_dir=_path_setting(env, CACHE_ENV) or _default_cache_dir(env),
         seed=seed,
     )

@@ -65,3 +65,23 @@ def test_missing_data_gives_a_clear_message_and_exit_code_2(tmp_path, capsys):
 def test_a_bad_profile_gives_a_clear_message(capsys):
     assert main(["--profile", "huge", "settings"]) == 2
     assert "profile='huge' is not a profile" in capsys.readouterr().err
+
+
+def test_profile_is_accepted_after_the_command(capsys, monkeypatch):
+    monkeypatch.setenv("MRI_COURSE_PROFILE", "cpu")
+    assert main(["settings", "--profile", "fast"]) == 0
+    assert "profile : fast" in capsys.readouterr().out
+    assert main(["data", "verify", "--profile", "fast", "--quiet"]) == 0
+
+
+def test_a_damaged_dataset_gives_a_message_not_a_traceback(synthetic, tmp_path, capsys):
+    import shutil
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(synthetic.root, damaged)
+    for path in (damaged / "Testing" / "pituitary").iterdir():
+        path.unlink()
+    assert main(["data", "splits", "--data", str(damaged), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "needs 2 or more images of each; pituitary has 0" in err
+    assert "Traceback" not in err

@@ -10,7 +10,14 @@ def test_defaults_are_the_cpu_profile_and_seed_42(tmp_path):
     assert settings.profile.name == "cpu"
     assert settings.seed == 42
     assert settings.data_dir is None
-    assert settings.cache_dir.name == "mri-course"
+    assert settings.cache_dir == tmp_path / ".cache" / "mri-course"
+    xdg = load_settings({"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert xdg.cache_dir == tmp_path / "xdg" / "mri-course"
+
+
+def test_a_tilde_in_a_path_setting_means_the_given_home(tmp_path):
+    settings = load_settings({"HOME": str(tmp_path), "MRI_COURSE_DATA": "~/brain-tumor-mri"})
+    assert settings.data_dir == (tmp_path / "brain-tumor-mri").resolve()
 
 
 def test_every_setting_comes_from_the_environment(tmp_path):

@@ -55,11 +55,30 @@ def test_palette_png_with_transparency_uses_its_alpha():
     assert load_rgb(data).tolist() == [[[255, 0, 0], [0, 0, 0]]]
 
 
-def test_sixteen_bit_png_is_scaled_not_wrapped():
-    deep = Image.fromarray(np.array([[0, 32896, 65535]], dtype=np.uint16))
+def test_sixteen_bit_png_is_scaled_by_1_257_not_wrapped_or_stretched():
+    deep = Image.fromarray(np.array([[1000, 32896, 40000]], dtype=np.uint16))
     decoded = decode_image(_bytes(deep, "PNG"))
-    assert decoded.mode.startswith("I")
-    assert decoded.pixels[0, :, 0].tolist() == [0, 128, 255]
+    assert decoded.mode.startswith("I;16")
+    # 1/257 scaling; a cast would give [232, 128, 64], a min-max stretch [0, 150, 255].
+    assert decoded.pixels[0, :, 0].tolist() == [4, 128, 156]
+
+
+def test_sixteen_bit_data_in_a_32_bit_tiff_is_scaled_like_16_bit():
+    wide = Image.fromarray(np.array([[1000, 40000]], dtype=np.int32), mode="I")
+    decoded = decode_image(_bytes(wide, "TIFF"))
+    assert decoded.pixels[0, :, 0].tolist() == [4, 156]
+
+
+def test_a_tiff_decodes_but_is_reported_as_unreadable_for_training(tmp_path):
+    from mri_course.data.scan import scan_one
+
+    path = tmp_path / "scan.tif"
+    path.write_bytes(_bytes(_gray(), "TIFF"))
+    assert decode_image(path).format == "TIFF"
+    assert (
+        "TIFF data: the training pipeline reads only BMP, GIF, JPEG, PNG"
+        in (scan_one(str(path))["errors"])
+    )
 
 
 def test_cmyk_jpeg_becomes_rgb():

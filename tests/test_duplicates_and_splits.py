@@ -112,7 +112,7 @@ def test_splits_are_deterministic_and_depend_on_the_seed(synthetic_survey):
     assert first.val != other.val
 
 
-def test_brief_split_halves_testing_and_shares_nothing_with_the_course_split(synthetic_survey):
+def test_brief_split_halves_testing_which_is_the_course_test_set(synthetic_survey):
     records = synthetic_survey.usable_records
     groups = synthetic_survey.duplicates.group_ids[synthetic_survey.usable]
     brief = brief_splits(records, groups)

@@ -50,7 +50,7 @@ def test_tensorflow_decodes_like_pillow(odd_files, synthetic):
 def test_resize_keeps_the_aspect_ratio_and_pads_with_black():
     wide = np.full((50, 100, 3), 255, dtype=np.uint8)
     fitted = resize_for_model(tf.constant(wide), 64).numpy()
-    assert fitted.shape == (64, 64, 3) and fitted.dtype == np.float32
+    assert fitted.shape == (64, 64, 3) and fitted.dtype == np.uint8
     assert fitted[:14].max() == 0 and fitted[-14:].max() == 0  # black bands above and below
     assert fitted[20:44].min() > 250
 

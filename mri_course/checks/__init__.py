@@ -7,6 +7,8 @@ A check has three answers: *not attempted yet* (the stub is untouched), *passed*
 from __future__ import annotations
 
 import importlib
+import inspect
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,28 +51,34 @@ def run_check(entry: Exercise, function: Callable[..., Any]) -> CheckOutcome:
         return CheckOutcome(entry, ERROR, f"{type(error).__name__}: {error}")
 
 
+def _student_file(entry: Exercise) -> str:
+    """Where the learner writes the exercise, as a full path (a lesson runs in lessons/)."""
+    module = importlib.import_module(entry.student_module)
+    return str(inspect.getfile(module))
+
+
 def check(function: Callable[..., Any]) -> None:
     """Check one of your exercise functions and print the verdict.
 
     Raises ``AssertionError`` with what is wrong when the function is attempted but not
-    right yet, so a lesson stops at the first exercise that needs work.
+    right yet, so a lesson stops at the first exercise that needs work; an error inside
+    your code is reported the same way, with its type and message.
     """
     entry = getattr(function, "exercise", None)
     if entry is None:
         raise TypeError(
             "check() takes an exercise function, e.g. check(lesson01.count_images_per_class)"
         )
-    if not function.attempted:
+    outcome = run_check(entry, function)
+    if outcome.state == NOT_ATTEMPTED:
         print(
-            f"{entry.title}: not attempted yet. Write it in "
-            f"{entry.student_module.replace('.', '/')}.py, then run this cell again."
+            f"{entry.title}: not attempted yet. Write it in {_student_file(entry)}, save, "
+            "then run this cell again (the lesson reloads your file)."
         )
-        return
-    try:
-        message = _check_function(entry)(function.learner_function)
-    except AssertionError as failure:
-        raise AssertionError(f"{entry.title}: {failure}") from None
-    print(f"{entry.title}: passed. {message}.")
+    elif outcome.state == PASSED:
+        print(f"{entry.title}: passed. {outcome.message}.")
+    else:
+        raise AssertionError(outcome.to_text())
 
 
 def progress() -> list[CheckOutcome]:
@@ -96,7 +104,9 @@ def format_progress(outcomes: list[CheckOutcome]) -> str:
     width = max(len(o.exercise.name) for o in outcomes)
     lines = [f"{'id':<5}{'exercise':<{width + 2}}state"]
     for o in outcomes:
-        detail = f"  ({o.message.splitlines()[0][:90]})" if o.state in (FAILED, ERROR) else ""
+        first_line = o.message.splitlines()[0] if o.message else ""
+        short = textwrap.shorten(first_line, width=90, placeholder=" ...")
+        detail = f"  ({short})" if o.state in (FAILED, ERROR) else ""
         lines.append(f"{o.exercise.id:<5}{o.exercise.name:<{width + 2}}{o.state}{detail}")
     done = sum(o.state == PASSED for o in outcomes)
     lines.append(f"{done} of {len(outcomes)} exercises pass.")

@@ -15,6 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+MODEL_FORMATS = frozenset({"JPEG", "PNG", "GIF", "BMP"})
+"""The formats TensorFlow's ``decode_image`` reads, so the only ones a model can train on.
+Pillow reads more (TIFF, WebP, ...); :mod:`mri_course.data.scan` reports those files as
+problems instead of letting a training run crash on them half-way through an epoch."""
+
 
 class DecodeError(ValueError):
     """A file could not be decoded as an image; the message says what was wrong."""
@@ -76,6 +81,9 @@ def _pillow_to_array(image: Image.Image) -> np.ndarray:
         return np.asarray(image).astype(np.uint16)
     if mode in ("I", "F"):
         values = np.asarray(image, dtype=np.float64)
+        if mode == "I" and values.min() >= 0 and values.max() <= 65535:
+            return values.astype(np.uint16)  # 16-bit data in a 32-bit container
+        # Floats or wider integers have no fixed range: stretch this image's own range.
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) / (high - low) * 255.0 if high > low else values * 0.0
         return np.round(scaled).astype(np.uint8)

@@ -94,7 +94,7 @@ def rejected_candidates(
     Returns ``(i, j, hamming distance, similarity)`` tuples, closest hashes first. They
     are why every candidate is confirmed by comparing pixels.
     """
-    candidates = _candidate_pairs(scan.hashes, np.flatnonzero(scan.decoded), max_hamming)
+    candidates = _candidate_pairs(scan.hashes, np.flatnonzero(scan.usable), max_hamming)
     distinct = duplicates.group_ids[candidates[:, 0]] != duplicates.group_ids[candidates[:, 1]]
     candidates = candidates[distinct]
     similarity = pair_correlations(rank_normalise(scan.thumbnails), candidates)
@@ -116,7 +116,7 @@ def find_duplicates(
 ) -> Duplicates:
     """Find exact and near duplicates among the decoded images of ``scan``."""
     n = len(scan)
-    usable = scan.decoded
+    usable = scan.usable
     exact_ids, exact_pairs = _exact_pairs(scan.pixel_keys, usable)
 
     candidates = _candidate_pairs(scan.hashes, np.flatnonzero(usable), max_hamming)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,7 +16,6 @@ from matplotlib.figure import Figure
 
 from mri_course.data.decode import load_rgb
 from mri_course.data.index import ImageRecord
-from mri_course.data.leakage import CrossSplitExample
 from mri_course.data.release import CLASS_NAMES, SPLIT_NAMES
 from mri_course.data.scan import ScanResult
 
@@ -69,7 +69,7 @@ def sample_grid(records: Sequence[ImageRecord], per_class: int = 6, seed: int = 
 def size_and_intensity_charts(records: Sequence[ImageRecord], scan: ScanResult) -> Figure:
     """Image sizes and mean brightness per class: where the sources of the dataset show."""
     labels = np.array([r.label for r in records])
-    ok = scan.decoded
+    ok = scan.usable
     sizes = np.array([f"{w}x{h}" for w, h in zip(scan.widths, scan.heights, strict=True)])
     common = Counter(sizes[ok].tolist()).most_common(1)[0][0] if ok.any() else ""
     figure, (share_axis, brightness) = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -103,7 +103,7 @@ def color_summary(records: Sequence[ImageRecord], scan: ScanResult) -> str:
     lines = [f"{'split/class':<22}{'gray file':>10}{'gray in RGB':>13}{'colour':>8}"]
     for split in SPLIT_NAMES:
         for label in CLASS_NAMES:
-            mine = (labels == f"{split}/{label}") & scan.decoded
+            mine = (labels == f"{split}/{label}") & scan.usable
             stored_gray = int(np.sum(mine & (scan.modes == "L")))
             gray_in_rgb = int(np.sum(mine & scan.gray_content & (scan.modes != "L")))
             colour = int(mine.sum()) - stored_gray - gray_in_rgb
@@ -111,22 +111,21 @@ def color_summary(records: Sequence[ImageRecord], scan: ScanResult) -> str:
     return "\n".join(lines)
 
 
-def duplicate_pairs(root, examples: Sequence[CrossSplitExample], columns: int = 3) -> Figure:
-    """Testing/Training copy pairs side by side, with the kind of copy and the similarity."""
-    rows = max(1, int(np.ceil(len(examples) / columns)))
+def image_pairs(root: Path, pairs: Sequence[tuple[str, str, str]], columns: int = 3) -> Figure:
+    """Pairs of dataset images side by side; each pair is ``(left, right, caption)``."""
+    rows = max(1, int(np.ceil(len(pairs) / columns)))
     figure, axes = plt.subplots(
         rows, 2 * columns, figsize=(2.2 * 2 * columns, 2.4 * rows), squeeze=False
     )
     for axis in axes.ravel():
         axis.axis("off")
-    for k, example in enumerate(examples):
+    for k, (left, right, caption) in enumerate(pairs):
         row, col = divmod(k, columns)
-        for offset, relpath in enumerate((example.test, example.train)):
+        for offset, relpath in enumerate((left, right)):
             axis = axes[row][2 * col + offset]
-            axis.imshow(load_rgb(root / relpath))
+            axis.imshow(load_rgb(Path(root) / relpath))
             name = relpath.split("/")[-1]
-            title = f"{name}\n{example.kind} copy, {example.similarity:.3f}" if offset else name
-            axis.set_title(title, fontsize=7)
+            axis.set_title(f"{name}\n{caption}" if offset else name, fontsize=7)
     figure.tight_layout()
     return figure
 

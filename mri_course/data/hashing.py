@@ -15,8 +15,9 @@ from scipy.stats import rankdata
 def difference_hash(gray: np.ndarray, hash_size: int = 16) -> np.ndarray:
     """The difference hash ("dHash") of a grayscale image, as an array of bits.
 
-    Shrink the image to ``hash_size`` rows and ``hash_size + 1`` columns, then record for
-    each pair of horizontal neighbours whether the right one is brighter. The bits follow
+    Shrink the image with Pillow's BOX filter (each new pixel is the mean of its box) to
+    ``hash_size`` rows and ``hash_size + 1`` columns, then record for each pair of
+    horizontal neighbours whether the right one is brighter. The bits follow
     the image's gradients rather than its brightness, so re-saving, rescaling or a change of
     contrast leaves most of them unchanged, while a different scan flips many.
 

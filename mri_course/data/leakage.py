@@ -50,6 +50,7 @@ class LeakageReport:
     images_in_groups: int
     label_conflicts: tuple[tuple[str, ...], ...]  # groups whose copies carry different labels
     examples: tuple[CrossSplitExample, ...]
+    unusable: int  # files left out because they do not decode
 
     def row(self, split: str, label: str) -> LeakageRow:
         return next(r for r in self.rows if r.split == split and r.label == label)
@@ -66,6 +67,12 @@ class LeakageReport:
             f"Exact duplicate groups: {self.exact_groups} ({self.images_in_exact_groups} images); "
             f"all duplicate groups, exact or near: {self.groups} ({self.images_in_groups} images)",
             f"Groups whose copies carry different labels: {len(self.label_conflicts)}",
+            *(f"  - {', '.join(group)}" for group in self.label_conflicts[:5]),
+            *(
+                [f"Left out: {self.unusable} file(s) that do not decode (see data verify)"]
+                if self.unusable
+                else []
+            ),
             "",
             f"{'split':<9}{'class':<12}{'images':>7}{'copy in':>9}{'exact copy':>12}"
             f"{'near copy':>11}{'clean':>7}",
@@ -99,11 +106,20 @@ class LeakageReport:
 
 
 def leakage_report(
-    records: Sequence[ImageRecord], duplicates: Duplicates, max_examples: int = 12
+    records: Sequence[ImageRecord],
+    duplicates: Duplicates,
+    usable: np.ndarray | None = None,
+    max_examples: int = 12,
 ) -> LeakageReport:
-    """Count duplicates by split and class; ``records`` are the rows the scan was made of."""
+    """Count duplicates by split and class.
+
+    ``records`` are the rows the scan was made of; ``usable`` marks the ones that decode
+    (default: all). Files that do not decode are left out of every count, as they are left
+    out of every split.
+    """
     splits = np.array([r.split for r in records])
     labels = np.array([r.label for r in records])
+    usable = np.ones(len(records), dtype=bool) if usable is None else np.asarray(usable)
     group_ids, exact_ids = duplicates.group_ids, duplicates.exact_ids
 
     def has_copy(ids: np.ndarray, same_split: bool) -> np.ndarray:
@@ -121,7 +137,7 @@ def leakage_report(
     rows = []
     for split in SPLIT_NAMES:
         for label in CLASS_NAMES:
-            here = (splits == split) & (labels == label)
+            here = (splits == split) & (labels == label) & usable
             rows.append(
                 LeakageRow(
                     split=split,
@@ -146,6 +162,7 @@ def leakage_report(
         images_in_groups=int(sum(len(g) for g in groups)),
         label_conflicts=conflicts,
         examples=_cross_split_examples(records, duplicates, max_examples),
+        unusable=int((~usable).sum()),
     )
 
 

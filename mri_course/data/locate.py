@@ -35,9 +35,10 @@ def find_dataset_root(folder: Path) -> Path | None:
     return next((c for c in candidates if all((c / s).is_dir() for s in SPLIT_NAMES)), None)
 
 
-def _help() -> str:
+def _help(source: str = DATA_ENV) -> str:
+    target = f"Point {DATA_ENV}" if source == DATA_ENV else "Give a path to"
     return (
-        f"Point {DATA_ENV} at a local copy (a folder with Training/ and Testing/), e.g.\n"
+        f"{target} a local copy of the dataset (a folder with Training/ and Testing/), e.g.\n"
         f"    export {DATA_ENV}=/path/to/brain-tumor-mri\n"
         f"or run on synthetic data with {PROFILE_ENV}=fast."
     )
@@ -59,11 +60,11 @@ def locate_dataset(
             continue
         folder = Path(candidate).expanduser()
         if not folder.is_dir():
-            raise DatasetNotFoundError(f"{source} ({folder}) is not a folder.\n{_help()}")
+            raise DatasetNotFoundError(f"{source} ({folder}) is not a folder.\n{_help(source)}")
         root = find_dataset_root(folder)
         if root is None:
             raise DatasetNotFoundError(
-                f"{source} ({folder}) has no Training/ and Testing/ folders.\n{_help()}"
+                f"{source} ({folder}) has no Training/ and Testing/ folders.\n{_help(source)}"
             )
         return root
     try:

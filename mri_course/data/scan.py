@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from mri_course.data.decode import DecodeError, decode_image
+from mri_course.data.decode import MODEL_FORMATS, DecodeError, decode_image
 from mri_course.data.hashing import difference_hash
 from mri_course.data.index import ImageRecord
 from mri_course.io import atomic_write_bytes
 
-SCAN_VERSION = 1
+SCAN_VERSION = 2
 THUMB_SIZE = 64
 HASH_SIZE = 16
 
@@ -40,7 +40,7 @@ class ScanResult:
     modes: np.ndarray  # str, Pillow mode before conversion ("L", "RGB", ...)
     widths: np.ndarray  # int
     heights: np.ndarray  # int
-    errors: np.ndarray  # str, "" when the file decoded
+    errors: np.ndarray  # str, "" when the file decoded in a format a model can read
     pixel_keys: np.ndarray  # str, sha1 of the decoded RGB pixels: equal keys = exact copies
     gray_content: np.ndarray  # bool, the three channels are equal
     mean_intensity: np.ndarray  # float, 0..255
@@ -51,8 +51,8 @@ class ScanResult:
         return len(self.relpaths)
 
     @property
-    def decoded(self) -> np.ndarray:
-        """Boolean mask of the images that decoded."""
+    def usable(self) -> np.ndarray:
+        """Boolean mask of the images that decoded, in a format the training pipeline reads."""
         return self.errors == ""
 
     def fingerprint(self) -> str:
@@ -110,6 +110,12 @@ def scan_one(path: str) -> dict:
         decoded = decode_image(data)
     except DecodeError as error:
         row["errors"] = str(error).replace("<bytes>: ", "", 1)
+        return row
+    if decoded.format not in MODEL_FORMATS:
+        row["errors"] = (
+            f"{decoded.format} data: the training pipeline reads only "
+            f"{', '.join(sorted(MODEL_FORMATS))}; convert the file to PNG"
+        )
         return row
     pixels = decoded.pixels
     gray = np.asarray(Image.fromarray(pixels).convert("L"))

@@ -149,6 +149,13 @@ def brief_splits(records: Sequence[ImageRecord], group_ids: np.ndarray, seed: in
     group_ids = np.asarray(group_ids)
     training = [i for i, r in enumerate(records) if r.split == "Training"]
     testing = [i for i, r in enumerate(records) if r.split == "Testing"]
+    per_class = count_images_per_class(records[i] for i in testing)
+    too_few = [label for label, count in per_class.items() if count < 2]
+    if too_few:
+        raise ValueError(
+            f"the brief's split halves Testing/ per class and needs 2 or more images of each; "
+            f"{', '.join(f'{label} has {per_class[label]}' for label in too_few)}"
+        )
     val, test = train_test_split(
         testing,
         train_size=0.5,

@@ -43,7 +43,7 @@ class DatasetSurvey:
     @property
     def usable(self) -> np.ndarray:
         """Mask of the records that decode (the only ones a model may see)."""
-        return self.scan.decoded
+        return self.scan.usable
 
     @property
     def usable_records(self) -> tuple[ImageRecord, ...]:
@@ -63,7 +63,7 @@ class DatasetSurvey:
         return verify_dataset(self.index, self.scan, expected_counts_for(self.root))
 
     def leakage(self) -> LeakageReport:
-        return leakage_report(self.index.records, self.duplicates)
+        return leakage_report(self.index.records, self.duplicates, self.usable)
 
     def splits(self, val_fraction: float, seed: int) -> Splits:
         """The course split (group-aware train/validation, official test, clean test)."""
@@ -76,8 +76,12 @@ class DatasetSurvey:
         return brief_splits(self.usable_records, self.duplicates.group_ids[self.usable], seed)
 
 
+DUPLICATES_VERSION = 1
+"""Raise when find_duplicates changes its results, so cached ones are not served."""
+
+
 def _duplicates_cache(cache_dir: Path, scan: ScanResult) -> Path:
-    name = f"{scan.fingerprint()[:24]}-h{MAX_HAMMING}-s{MIN_SIMILARITY}.npz"
+    name = f"{scan.fingerprint()[:24]}-v{DUPLICATES_VERSION}-h{MAX_HAMMING}-s{MIN_SIMILARITY}.npz"
     return cache_dir / "duplicates" / name
 
 

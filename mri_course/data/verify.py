@@ -92,7 +92,7 @@ def verify_dataset(
         if error:
             problems.append(Problem(relpath, error))
 
-    ok = scan.decoded
+    ok = scan.usable
     mismatched = [
         (relpath, fmt)
         for relpath, fmt in zip(scan.relpaths[ok].tolist(), scan.formats[ok].tolist(), strict=True)

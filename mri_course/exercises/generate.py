@@ -28,6 +28,7 @@ from pathlib import Path
 
 from mri_course.config import project_root
 from mri_course.exercises.catalog import EXERCISES, LESSONS, Exercise, Lesson
+from mri_course.exercises.runtime import is_stub_node
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -257,6 +258,18 @@ def expected_files(root: Path) -> dict[Path, str]:
     return files
 
 
+def attempted_exercises(path: Path) -> list[str]:
+    """Exercise functions of a learner's module whose body is no longer the stub."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any("exercise" in ast.unparse(d) for d in node.decorator_list)
+        and not is_stub_node(node)
+    ]
+
+
 def stale_files(root: Path) -> list[Path]:
     """Generated files that are missing or differ from what this script would write."""
     return [
@@ -269,6 +282,9 @@ def stale_files(root: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only list stale files")
+    parser.add_argument(
+        "--force", action="store_true", help="also overwrite exercise files that hold your work"
+    )
     args = parser.parse_args(argv)
     root = project_root()
     if root is None:
@@ -280,6 +296,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     for path, text in expected_files(root).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
+            is_learner_file = path.parent == root / "mri_course" / "exercises"
+            attempted = attempted_exercises(path) if is_learner_file and path.exists() else []
+            if attempted and not args.force:
+                print(
+                    f"kept {path.relative_to(root)}: it holds your work on "
+                    f"{', '.join(attempted)} (--force overwrites it)"
+                )
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(root)}")

@@ -20,6 +20,19 @@ from typing import Any
 from mri_course.exercises.catalog import Exercise, exercise_by_id
 
 
+def is_stub_node(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """True when a parsed function's body (after its docstring) only raises NotImplementedError."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return False
+    raised = body[0].exc
+    if isinstance(raised, ast.Call):
+        raised = raised.func
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
 def is_stub(function: Callable[..., Any]) -> bool:
     """True when the function body is still the generated ``raise NotImplementedError``.
 
@@ -31,17 +44,7 @@ def is_stub(function: Callable[..., Any]) -> bool:
     except (OSError, TypeError):
         return False  # defined where no source is kept (e.g. typed in a console)
     node = ast.parse(source).body[0]
-    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return False
-    body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    if len(body) != 1 or not isinstance(body[0], ast.Raise):
-        return False
-    raised = body[0].exc
-    if isinstance(raised, ast.Call):
-        raised = raised.func
-    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub_node(node)
 
 
 def reference(entry: Exercise) -> Callable[..., Any]:
