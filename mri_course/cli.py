@@ -5,6 +5,7 @@
     mri-course data leakage              duplicates and leakage between Training and Testing
     mri-course data splits               the course split and the brief's split, as tables
     mri-course data benchmark            tf.data versus a plain Pillow loop
+    mri-course train cnn|brief_cnn|xception   train with the profile's recipe, save with a card
     mri-course progress                  the state of every exercise
 
 Every data command takes ``--data PATH`` (else ``MRI_COURSE_DATA``, else a Kaggle
@@ -91,6 +92,33 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from mri_course.models.transfer import WeightsUnavailableError
+    from mri_course.training import train
+
+    settings = _settings(args)
+    command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    try:
+        result = train(
+            args.kind,
+            settings,
+            epochs=args.epochs,
+            name=args.name,
+            command=command,
+            verbose=0 if args.quiet else 1,
+        )
+    except WeightsUnavailableError as error:
+        print(f"mri-course: {error}", file=sys.stderr)
+        return 2
+    print(f"saved {result.path} (model card: {result.path.with_suffix('.card.json').name})")
+    for subset, scores in result.card["metrics"].items():
+        if scores.get("images"):
+            print(f"  {subset:<11} accuracy {scores['accuracy']:.4f} on {scores['images']} images")
+    training = result.card["training"]
+    print(f"  {training['epochs_run']} epochs in {training['wall_time_seconds'] / 60:.1f} min")
+    return 0
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from mri_course.checks import ERROR, FAILED, format_progress, progress
 
@@ -119,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
         ("progress", cmd_progress, "state of every exercise"),
     ):
         commands.add_parser(name, help=help_text, parents=[common]).set_defaults(run=handler)
+
+    trainer = commands.add_parser(
+        "train", help="train a model with the profile's recipe", parents=[common]
+    )
+    trainer.add_argument(
+        "kind",
+        choices=("cnn", "brief_cnn", "xception"),
+        help="cnn: the compact CNN; brief_cnn: the original; xception: transfer",
+    )
+    trainer.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
+    trainer.add_argument("--name", help="file name in the models folder (default KIND_PROFILE)")
+    trainer.add_argument("--quiet", action="store_true", help="no progress bars")
+    trainer.set_defaults(run=cmd_train)
 
     data = commands.add_parser("data", help="check and describe the dataset", parents=[common])
     data_commands = data.add_subparsers(dest="data_command", required=True)

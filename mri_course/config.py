@@ -11,6 +11,8 @@ Environment variables
 ``MRI_COURSE_MODELS``   folder where trained models and their model cards are saved
 ``MRI_COURSE_CACHE``    folder for caches: duplicate scans, the synthetic dataset
 ``MRI_COURSE_SEED``     integer seed for splits, shuffling and the synthetic data (default 42)
+``MRI_COURSE_XCEPTION_WEIGHTS``  a local copy of Keras' Xception ImageNet weights (the
+                        ``..._notop.h5`` file), for machines that cannot download them
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DATA_ENV = "MRI_COURSE_DATA"
 MODELS_ENV = "MRI_COURSE_MODELS"
 CACHE_ENV = "MRI_COURSE_CACHE"
 SEED_ENV = "MRI_COURSE_SEED"
+XCEPTION_WEIGHTS_ENV = "MRI_COURSE_XCEPTION_WEIGHTS"
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,9 @@ class Profile:
     name: str
     description: str
     synthetic: bool
-    image_size: int
+    image_size: int  # the CNNs' input side, in pixels
+    transfer_image_size: int  # Xception's input side (71 at the least)
     batch_size: int
-    epochs: int
     val_fraction: float = 0.15
     synthetic_train_per_class: int = 0
     synthetic_test_per_class: int = 0
@@ -53,8 +56,8 @@ PROFILES: dict[str, Profile] = {
         description="synthetic brain-like images, 64 px, one epoch: for tests and CI",
         synthetic=True,
         image_size=64,
+        transfer_image_size=72,
         batch_size=32,
-        epochs=1,
         synthetic_train_per_class=30,
         synthetic_test_per_class=10,
     ),
@@ -63,16 +66,16 @@ PROFILES: dict[str, Profile] = {
         description="the real dataset at 128 px, compact models: a laptop CPU in about an hour",
         synthetic=False,
         image_size=128,
+        transfer_image_size=128,
         batch_size=32,
-        epochs=12,
     ),
     "full": Profile(
         name="full",
-        description="the real dataset at 299 px, the brief's recipe: wants a GPU",
+        description="the real dataset, the brief's recipe (Xception at 299 px): wants a GPU",
         synthetic=False,
-        image_size=299,
+        image_size=224,
+        transfer_image_size=299,
         batch_size=32,
-        epochs=5,
     ),
 }
 
@@ -90,6 +93,7 @@ class Settings:
     models_dir: Path
     cache_dir: Path
     seed: int
+    xception_weights: Path | None = None
 
     def with_profile(self, name: str) -> Settings:
         """The same settings under another profile (e.g. for a command's ``--profile``)."""
@@ -177,4 +181,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         models_dir=_path_setting(env, MODELS_ENV) or _default_models_dir(env),
         cache_dir=_path_setting(env, CACHE_ENV) or _default_cache_dir(env),
         seed=seed,
+        xception_weights=_path_setting(env, XCEPTION_WEIGHTS_ENV),
     )

@@ -7,6 +7,15 @@ import tempfile
 from pathlib import Path
 
 
+def temporary_beside(path: Path | str, suffix: str = ".tmp") -> Path:
+    """A new empty temporary file in ``path``'s folder (so a rename to ``path`` is atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
+    return Path(temporary)
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 

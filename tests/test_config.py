@@ -42,7 +42,8 @@ def test_profiles_get_more_expensive():
     fast, cpu, full = PROFILES["fast"], PROFILES["cpu"], PROFILES["full"]
     assert fast.synthetic and not cpu.synthetic and not full.synthetic
     assert fast.image_size < cpu.image_size < full.image_size
-    assert full.image_size == 299  # the brief's Xception recipe
+    assert fast.transfer_image_size >= 71  # Xception's smallest input
+    assert (full.image_size, full.transfer_image_size) == (224, 299)  # the brief's recipe
 
 
 def test_an_unknown_profile_names_the_setting_and_the_choices():

@@ -36,7 +36,7 @@ def find_dataset_root(folder: Path) -> Path | None:
 
 
 def _help(source: str = DATA_ENV) -> str:
-    target = f"Point {DATA_ENV}" if source == DATA_ENV else "Give a path to"
+    target = f"Point {DATA_ENV} at" if source == DATA_ENV else "Give a path to"
     return (
         f"{target} a local copy of the dataset (a folder with Training/ and Testing/), e.g.\n"
         f"    export {DATA_ENV}=/path/to/brain-tumor-mri\n"

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mri_course.data.augment import make_augmentation
 from mri_course.data.index import ImageRecord
 from mri_course.data.release import CLASS_NAMES
 
@@ -80,25 +81,6 @@ def prepare_pixels(pixels: np.ndarray, image_size: int) -> np.ndarray:
     """One decoded ``uint8`` RGB image -> the model's float32 input, exactly as in training."""
     fitted = resize_for_model(tf.convert_to_tensor(pixels, dtype=tf.uint8), image_size)
     return fitted.numpy().astype(np.float32)
-
-
-def make_augmentation(seed: int) -> keras.Sequential:
-    """Random changes a scan could plausibly have had: mirrored, tilted, zoomed, re-windowed.
-
-    A left-right flip keeps a brain a brain; an up-down flip would not, so it is left out.
-    Rotations and zooms fill with black, like the background, rather than reflecting the
-    skull into the corners. No brightness shift: it would turn the black background gray,
-    which no real scan has.
-    """
-    return keras.Sequential(
-        [
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),
-            keras.layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
-            keras.layers.RandomContrast(0.2, value_range=(0, 255), seed=seed + 3),
-        ],
-        name="augmentation",
-    )
 
 
 def make_dataset(
