@@ -31,7 +31,7 @@ CANDIDATES = {
     "compact_smooth": ({"widths": (32, 64, 128, 256)}, {"label_smoothing": 0.1}),
     "compact_adamw": ({"widths": (32, 64, 128, 256)}, {"weight_decay": 5e-4}),
     "compact_lr3": ({"widths": (32, 64, 128, 256)}, {"learning_rate": 3e-3}),
-    "brief": (None, {"optimizer": "adamax"}),
+    "brief": (None, {"optimizer": "adamax", "augment": False}),
 }
 
 
@@ -69,6 +69,7 @@ def search(
     batch_size: int,
     seed: int,
     time_budget: float = float("inf"),
+    augment: str = "full",
 ) -> None:
     import keras
 
@@ -92,8 +93,14 @@ def search(
             net = build_brief_cnn(image_size=size)
         else:
             net = build_compact_cnn(image_size=size, **model_kwargs)
-        inputs = keras.Input(net.input_shape[1:])
-        model = keras.Model(inputs, net(make_augmentation(seed)(inputs)))
+        # "light" keeps only the mirror: the rotations and zooms run slowly under JAX.
+        mode = augment if recipe.get("augment", True) else "none"
+        layer = None if mode == "none" else make_augmentation(seed, mode)
+        if layer is None:
+            model = net
+        else:
+            inputs = keras.Input(net.input_shape[1:])
+            model = keras.Model(inputs, net(layer(inputs)))
         steps = epochs * int(np.ceil(len(x_train) / batch_size))
         rate = keras.optimizers.schedules.CosineDecay(recipe.get("learning_rate", 1e-3), steps)
         if recipe.get("optimizer") == "adamax":
@@ -111,19 +118,29 @@ def search(
         )
         start = time.perf_counter()
         history = model.fit(
-            x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2,
+            x_train,
+            y_train,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=2,
             validation_data=(x_val, y_val),
         )
         accuracy = history.history["val_accuracy"]
-        print(json.dumps({
-            "candidate": name,
-            "parameters": net.count_params(),
-            "epochs": epochs,
-            "seconds": round(time.perf_counter() - start, 1),
-            "val_accuracy_last": round(accuracy[-1], 4),
-            "val_accuracy_best": round(max(accuracy), 4),
-            "val_accuracy_by_epoch": [round(a, 4) for a in accuracy],
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "candidate": name,
+                    "parameters": net.count_params(),
+                    "epochs": epochs,
+                    "augment": mode,
+                    "seconds": round(time.perf_counter() - start, 1),
+                    "val_accuracy_last": round(accuracy[-1], 4),
+                    "val_accuracy_best": round(max(accuracy), 4),
+                    "val_accuracy_by_epoch": [round(a, 4) for a in accuracy],
+                }
+            ),
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -140,14 +157,26 @@ def main() -> None:
     run.add_argument("--epochs", type=int, default=40)
     run.add_argument("--batch-size", type=int, default=32)
     run.add_argument("--seed", type=int, default=42)
-    run.add_argument("--time-budget", type=float, default=float("inf"),
-                     help="seconds after which no new candidate starts")
+    run.add_argument("--augment", choices=("full", "light", "none"), default="full")
+    run.add_argument(
+        "--time-budget",
+        type=float,
+        default=float("inf"),
+        help="seconds after which no new candidate starts",
+    )
     args = parser.parse_args()
     if args.command == "export":
         export(args.data, args.out, args.image_size, args.seed)
     else:
-        search(args.arrays, args.candidates, args.epochs, args.batch_size, args.seed,
-               args.time_budget)
+        search(
+            args.arrays,
+            args.candidates,
+            args.epochs,
+            args.batch_size,
+            args.seed,
+            args.time_budget,
+            args.augment,
+        )
 
 
 if __name__ == "__main__":

@@ -96,6 +96,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mri_course.models.transfer import WeightsUnavailableError
     from mri_course.training import train
 
+    if args.ship and args.kind != "cnn":
+        print("mri-course: only the compact CNN (train cnn) can be shipped", file=sys.stderr)
+        return 2
     settings = _settings(args)
     command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
     try:
@@ -111,6 +114,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"mri-course: {error}", file=sys.stderr)
         return 2
     print(f"saved {result.path} (model card: {result.path.with_suffix('.card.json').name})")
+    if args.ship:
+        from mri_course.models.shipped import SHIPPED_CNN, for_inference
+        from mri_course.training.save import save_trained_model
+
+        save_trained_model(for_inference(result.model), result.card, result.history, SHIPPED_CNN)
+        print(f"shipped as {SHIPPED_CNN}")
     for subset, scores in result.card["metrics"].items():
         if scores.get("images"):
             print(f"  {subset:<11} accuracy {scores['accuracy']:.4f} on {scores['images']} images")
@@ -159,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
     trainer.add_argument("--name", help="file name in the models folder (default KIND_PROFILE)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bars")
+    trainer.add_argument(
+        "--ship", action="store_true", help="also make it the course's shipped model (maintainers)"
+    )
     trainer.set_defaults(run=cmd_train)
 
     data = commands.add_parser("data", help="check and describe the dataset", parents=[common])

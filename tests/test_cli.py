@@ -85,3 +85,16 @@ def test_a_damaged_dataset_gives_a_message_not_a_traceback(synthetic, tmp_path, 
     err = capsys.readouterr().err
     assert "needs 2 or more images of each; pituitary has 0" in err
     assert "Traceback" not in err
+
+
+def test_train_the_fast_cnn_from_the_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MRI_COURSE_MODELS", str(tmp_path / "models"))
+    assert main(["train", "cnn", "--quiet", "--name", "from_cli"]) == 0
+    out = capsys.readouterr().out
+    assert "saved" in out and "from_cli.keras" in out and "clean_test" in out
+    assert (tmp_path / "models" / "from_cli.card.json").is_file()
+
+
+def test_only_the_cnn_can_be_shipped(capsys):
+    assert main(["train", "xception", "--ship"]) == 2
+    assert "only the compact CNN" in capsys.readouterr().err

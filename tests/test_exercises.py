@@ -28,21 +28,35 @@ from mri_course.checks import (
 )
 from mri_course.config import project_root
 from mri_course.exercises import generate
-from mri_course.exercises.catalog import EXERCISES, LESSONS, exercise_by_id, lesson_by_number
+from mri_course.exercises.catalog import EXERCISES, LESSONS, exercise_by_id
 from mri_course.exercises.runtime import exercise, is_stub, reference
 
 ROOT = project_root()
 
 
 @pytest.fixture(scope="module")
-def lesson01(tmp_path_factory):
-    """The stubs as the generator writes them, not the learner's file (which may hold work)."""
-    path = tmp_path_factory.mktemp("stubs") / "generated_lesson01.py"
-    path.write_text(generate.student_module_source(lesson_by_number("01")), encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("generated_lesson01", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def generated(tmp_path_factory):
+    """The stub modules as the generator writes them, by lesson number; not the learner's
+    files, which may hold their work."""
+    folder = tmp_path_factory.mktemp("stubs")
+    modules = {}
+    for lesson in LESSONS:
+        path = folder / f"generated_lesson{lesson.number}.py"
+        path.write_text(generate.student_module_source(lesson), encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules[lesson.number] = module
+    return modules
+
+
+@pytest.fixture(scope="module")
+def lesson01(generated):
+    return generated["01"]
+
+
+def _stub(generated, entry):
+    return getattr(generated[entry.lesson], entry.name)
 
 
 # --- one source of truth ----------------------------------------------------------------
@@ -83,9 +97,9 @@ def test_each_lesson_has_two_to_four_exercises():
         assert 2 <= count <= 4, f"lesson {lesson.number} has {count} exercises"
 
 
-def test_stubs_keep_signature_and_docstring_and_add_hints(lesson01):
+def test_stubs_keep_signature_and_docstring_and_add_hints(generated):
     for entry in EXERCISES:
-        stub = getattr(lesson01, entry.name)
+        stub = _stub(generated, entry)
         ref = reference(entry)
         assert (
             stub.learner_function.__code__.co_varnames[: ref.__code__.co_argcount]
@@ -96,12 +110,14 @@ def test_stubs_keep_signature_and_docstring_and_add_hints(lesson01):
         assert is_stub(stub.learner_function)
 
 
-def test_solution_files_are_the_package_code():
-    source = (ROOT / "solutions" / "exercises" / "lesson01.py").read_text()
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.number)
+def test_solution_files_are_the_package_code(lesson):
+    path = ROOT / "solutions" / "exercises" / f"lesson{lesson.number}.py"
+    source = path.read_text()
     namespace: dict = {}
-    exec(compile(source, "solutions/exercises/lesson01.py", "exec"), namespace)  # it runs
+    exec(compile(source, str(path), "exec"), namespace)  # it runs
     copies = {n.name: n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
-    for entry in EXERCISES:
+    for entry in (e for e in EXERCISES if e.lesson == lesson.number):
         original = ast.parse(textwrap.dedent(inspect.getsource(reference(entry)))).body[0]
         assert ast.dump(copies[entry.name]) == ast.dump(original), entry.name
         assert callable(namespace[entry.name])
@@ -288,6 +304,119 @@ def _wrong_split_ignores_seed(labels, groups, val_fraction, seed):
     return group_stratified_split(labels, groups, val_fraction, seed=0)
 
 
+def _wrong_head_without_dropout(features):
+    from keras import layers
+
+    x = layers.Flatten(name="head_flatten")(features)
+    x = layers.Dense(128, activation="relu", name="head_dense")(x)
+    return layers.Dense(4, activation="softmax", name="probabilities")(x)
+
+
+def _wrong_head_without_softmax(features):
+    from keras import layers
+
+    x = layers.Flatten(name="head_flatten")(features)
+    x = layers.Dropout(0.3, name="head_dropout1")(x)
+    x = layers.Dense(128, activation="relu", name="head_dense")(x)
+    x = layers.Dropout(0.25, name="head_dropout2")(x)
+    return layers.Dense(4, name="probabilities")(x)
+
+
+def _wrong_head_rates_swapped(features):
+    from keras import layers
+
+    x = layers.Flatten(name="head_flatten")(features)
+    x = layers.Dropout(0.25, name="head_dropout1")(x)
+    x = layers.Dense(128, activation="relu", name="head_dense")(x)
+    x = layers.Dropout(0.3, name="head_dropout2")(x)
+    return layers.Dense(4, activation="softmax", name="probabilities")(x)
+
+
+def _wrong_compile_adam(learning_rate=0.001):
+    import keras
+
+    settings = reference(exercise_by_id("2.2"))(learning_rate)
+    return {**settings, "optimizer": keras.optimizers.Adam(learning_rate)}
+
+
+def _wrong_compile_sparse(learning_rate=0.001):
+    import keras
+
+    settings = reference(exercise_by_id("2.2"))(learning_rate)
+    return {**settings, "loss": keras.losses.SparseCategoricalCrossentropy()}
+
+
+def _wrong_compile_fixed_rate(learning_rate=0.001):
+    return reference(exercise_by_id("2.2"))(0.001)
+
+
+def _wrong_unfreeze_with_batch_norm(model, blocks):
+    reference(exercise_by_id("2.3"))(model, blocks)
+    from mri_course.models.transfer import xception_block_of
+
+    top = {f"block{n}" for n in range(15 - blocks, 15)}
+    for name, block in xception_block_of(model).items():
+        if block in top:  # batch norms included: the mistake
+            model.get_layer(name).trainable = True
+    return model
+
+
+def _wrong_unfreeze_forgets_head(model, blocks):
+    reference(exercise_by_id("2.3"))(model, blocks)
+    for name in ("head_dense", "probabilities"):
+        model.get_layer(name).trainable = False
+    return model
+
+
+def _wrong_unfreeze_one_block_too_many(model, blocks):
+    return reference(exercise_by_id("2.3"))(model, blocks + 1)
+
+
+def _wrong_block_without_norm(x, filters, name, convs=2):
+    from keras import layers
+
+    for k in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
+        x = layers.ReLU(name=f"{name}_relu{k}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def _wrong_block_with_bias(x, filters, name, convs=2):
+    from keras import layers
+
+    for k in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{k}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
+        x = layers.ReLU(name=f"{name}_relu{k}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def _wrong_block_valid_padding(x, filters, name, convs=2):
+    from keras import layers
+
+    for k in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv{k}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
+        x = layers.ReLU(name=f"{name}_relu{k}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+
+
+def _wrong_parameters_without_bias(kernel_size, in_channels, filters, use_bias=True):
+    return filters * kernel_size * kernel_size * in_channels
+
+
+def _wrong_parameters_without_channels(kernel_size, in_channels, filters, use_bias=True):
+    return filters * (kernel_size * kernel_size + int(use_bias))
+
+
+def _wrong_macs_without_kernel(kernel_size, in_channels, filters, out_height, out_width):
+    return out_height * out_width * filters * in_channels
+
+
+def _wrong_macs_square_map(kernel_size, in_channels, filters, out_height, out_width):
+    return out_height * out_height * filters * kernel_size * kernel_size * in_channels
+
+
 WRONG_ANSWERS = {
     "1.1": [(_wrong_count_without_zeros, "missing"), (_wrong_count_sorted_by_size, "order")],
     "1.2": [(_wrong_channels_drop_alpha, "transparent"), (_wrong_channels_cast_16_bit, "16-bit")],
@@ -300,6 +429,34 @@ WRONG_ANSWERS = {
         (_wrong_split_ignores_groups, "leak"),
         (_wrong_split_not_stratified, "stratify"),
         (_wrong_split_ignores_seed, "seed"),
+    ],
+    "2.1": [
+        (_wrong_head_without_dropout, "Flatten, Dropout, Dense"),
+        (_wrong_head_without_softmax, "softmax"),
+        (_wrong_head_rates_swapped, "0.3, then 0.25"),
+    ],
+    "2.2": [
+        (_wrong_compile_adam, "Adamax"),
+        (_wrong_compile_sparse, "CategoricalCrossentropy"),
+        (_wrong_compile_fixed_rate, "learning_rate=0.01"),
+    ],
+    "2.3": [
+        (_wrong_unfreeze_with_batch_norm, "batch normalisation"),
+        (_wrong_unfreeze_forgets_head, "head always learns"),
+        (_wrong_unfreeze_one_block_too_many, "is trainable"),
+    ],
+    "3.1": [
+        (_wrong_block_without_norm, "layers are"),
+        (_wrong_block_with_bias, "has a bias"),
+        (_wrong_block_valid_padding, "padding"),
+    ],
+    "3.2": [
+        (_wrong_parameters_without_bias, "Keras counts"),
+        (_wrong_parameters_without_channels, "Keras counts"),
+    ],
+    "3.3": [
+        (_wrong_macs_without_kernel, "693,633,024"),
+        (_wrong_macs_square_map, "not square"),
     ],
 }
 
@@ -315,8 +472,8 @@ def test_check_passes_on_the_reference(entry):
 
 
 @pytest.mark.parametrize("entry", EXERCISES, ids=lambda e: e.id)
-def test_check_fails_on_the_stub(entry, lesson01):
-    stub = getattr(lesson01, entry.name)
+def test_check_fails_on_the_stub(entry, generated):
+    stub = _stub(generated, entry)
     assert run_check(entry, stub).state == NOT_ATTEMPTED
     assert run_check(entry, stub.learner_function).state == ERROR  # NotImplementedError
 
@@ -361,22 +518,30 @@ def test_check_prints_not_attempted_pass_and_raises_on_a_wrong_answer(capsys, le
 # --- progress -------------------------------------------------------------------------
 
 
-def test_progress_on_a_fresh_clone_lists_every_exercise_as_not_attempted(lesson01, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mri_course.exercises.lesson01", lesson01)
+def _install(monkeypatch, generated):
+    for number, module in generated.items():
+        monkeypatch.setitem(sys.modules, f"mri_course.exercises.lesson{number}", module)
+
+
+def test_progress_on_a_fresh_clone_lists_every_exercise_as_not_attempted(generated, monkeypatch):
+    _install(monkeypatch, generated)
     outcomes = progress()
     assert [o.exercise.id for o in outcomes] == [e.id for e in EXERCISES]
     assert {o.state for o in outcomes} == {NOT_ATTEMPTED}
-    assert "0 of 4 exercises pass." in format_progress(outcomes)
+    assert f"0 of {len(EXERCISES)} exercises pass." in format_progress(outcomes)
 
 
-def test_progress_shows_passed_failed_and_broken_files(monkeypatch, lesson01):
+def test_progress_shows_passed_failed_and_broken_files(monkeypatch, generated, lesson01):
+    _install(monkeypatch, generated)
     learner = types.ModuleType("mri_course.exercises.lesson01")
     learner.count_images_per_class = exercise("1.1")(_reference_copy_of_count())
     learner.to_three_channels = exercise("1.2")(_wrong_channels_drop_alpha_named())
     learner.difference_hash = lesson01.difference_hash
     learner.group_stratified_split = lesson01.group_stratified_split
     monkeypatch.setitem(sys.modules, "mri_course.exercises.lesson01", learner)
-    assert [o.state for o in progress()] == [PASSED, FAILED, NOT_ATTEMPTED, NOT_ATTEMPTED]
+    states = [o.state for o in progress()]
+    assert states[:4] == [PASSED, FAILED, NOT_ATTEMPTED, NOT_ATTEMPTED]
+    assert set(states[4:]) == {NOT_ATTEMPTED}
 
     real_import = importlib.import_module
 
@@ -386,7 +551,7 @@ def test_progress_shows_passed_failed_and_broken_files(monkeypatch, lesson01):
         return real_import(name)
 
     monkeypatch.setattr(importlib, "import_module", import_module)
-    broken = progress()
+    broken = [o for o in progress() if o.exercise.lesson == "01"]
     assert {o.state for o in broken} == {ERROR}
     assert "SyntaxError" in broken[0].message
 

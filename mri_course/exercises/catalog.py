@@ -36,7 +36,11 @@ class Exercise:
         return f"Exercise {self.id} `{self.name}`"
 
 
-LESSONS: tuple[Lesson, ...] = (Lesson("01", "The data", "01_data.ipynb"),)
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("01", "The data", "01_data.ipynb"),
+    Lesson("02", "Transfer learning with Xception", "02_transfer_learning.ipynb"),
+    Lesson("03", "A CNN of your own", "03_cnn.ipynb"),
+)
 
 EXERCISES: tuple[Exercise, ...] = (
     Exercise(
@@ -89,6 +93,78 @@ EXERCISES: tuple[Exercise, ...] = (
             "Visit the groups in the order of `np.random.default_rng(seed).permutation(...)`; "
             "put a group in validation only if no class would pass its target.",
             "Return `np.flatnonzero(~in_val), np.flatnonzero(in_val)`.",
+        ),
+    ),
+    Exercise(
+        id="2.1",
+        lesson="02",
+        name="classification_head",
+        reference_module="mri_course.models.transfer",
+        check="mri_course.checks.lesson02:check_classification_head",
+        hints=(
+            "Each layer is called on the previous output: `x = layers.Flatten(name=...)(x)`.",
+            'Dropout takes the share to drop: `layers.Dropout(0.3, name="head_dropout1")`.',
+            'The last layer needs `activation="softmax"` and `len(CLASS_NAMES)` units.',
+        ),
+    ),
+    Exercise(
+        id="2.2",
+        lesson="02",
+        name="compile_settings",
+        reference_module="mri_course.models.compile",
+        check="mri_course.checks.lesson02:check_compile_settings",
+        hints=(
+            "`keras.optimizers.Adamax(learning_rate=learning_rate)`.",
+            "The labels are one-hot vectors: `keras.losses.CategoricalCrossentropy()`.",
+            'Give each metric its name: `keras.metrics.Precision(name="precision")`.',
+        ),
+    ),
+    Exercise(
+        id="2.3",
+        lesson="02",
+        name="unfreeze_top_blocks",
+        reference_module="mri_course.models.transfer",
+        check="mri_course.checks.lesson02:check_unfreeze_top_blocks",
+        hints=(
+            "`xception_block_of(model)` maps each base layer's name to its block.",
+            "The top blocks are the last `blocks` of the sorted block names "
+            "(sort by number: block9 comes before block10).",
+            "Every layer gets `layer.trainable = ...`: base layers by their block (never a "
+            "BatchNormalization), head layers True, the rest False.",
+        ),
+    ),
+    Exercise(
+        id="3.1",
+        lesson="03",
+        name="conv_block",
+        reference_module="mri_course.models.cnn",
+        check="mri_course.checks.lesson03:check_conv_block",
+        hints=(
+            "Loop `for k in range(1, convs + 1):` and call three layers on `x` each time.",
+            '`layers.Conv2D(filters, 3, padding="same", use_bias=False, name=...)`.',
+            'End with `layers.MaxPooling2D(2, name=f"{name}_pool")(x)`.',
+        ),
+    ),
+    Exercise(
+        id="3.2",
+        lesson="03",
+        name="conv2d_parameters",
+        reference_module="mri_course.models.costs",
+        check="mri_course.checks.lesson03:check_conv2d_parameters",
+        hints=(
+            "One filter has `kernel_size * kernel_size * in_channels` weights.",
+            "Add one bias per filter when `use_bias` is True.",
+        ),
+    ),
+    Exercise(
+        id="3.3",
+        lesson="03",
+        name="conv2d_macs",
+        reference_module="mri_course.models.costs",
+        check="mri_course.checks.lesson03:check_conv2d_macs",
+        hints=(
+            "How many output values are there? `out_height * out_width * filters`.",
+            "Each output value takes one multiply-accumulate per weight of its filter.",
         ),
     ),
 )

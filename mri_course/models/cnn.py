@@ -14,6 +14,11 @@ from keras import layers
 
 from mri_course.data.release import CLASS_NAMES
 
+MOMENTUM = 0.9
+"""Batch-norm momentum. Keras' default, 0.99, averages its statistics over ~100 steps:
+measured here, with it the CNN was right on 81% of its training batches in its second
+epoch but on 28% of the validation scans when predicting with the lagging averages."""
+
 
 def conv_block(x: keras.KerasTensor, filters: int, name: str, convs: int = 2) -> keras.KerasTensor:
     """A VGG-style block: ``convs`` times (3x3 convolution, batch norm, ReLU), then 2x2 max pool.
@@ -35,7 +40,7 @@ def conv_block(x: keras.KerasTensor, filters: int, name: str, convs: int = 2) ->
     """
     for k in range(1, convs + 1):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
+        x = layers.BatchNormalization(momentum=MOMENTUM, name=f"{name}_bn{k}")(x)
         x = layers.ReLU(name=f"{name}_relu{k}")(x)
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
@@ -61,7 +66,7 @@ def build_compact_cnn(
     x = layers.Conv2D(
         widths[0], 3, strides=stem_stride, padding="same", use_bias=False, name="stem_conv"
     )(x)
-    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.BatchNormalization(momentum=MOMENTUM, name="stem_bn")(x)
     x = layers.ReLU(name="stem_relu")(x)
     for k, width in enumerate(widths, start=1):
         x = conv_block(x, width, name=f"block{k}", convs=convs_per_block)

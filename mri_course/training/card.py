@@ -82,3 +82,48 @@ def versions() -> dict:
 
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def model_card(
+    *,
+    name: str,
+    model,
+    recipe: dict,
+    settings,
+    survey,
+    splits: Splits,
+    history: dict,
+    epoch_seconds: list[float],
+    wall_seconds: float,
+    metrics: dict,
+    command: str | None,
+) -> dict:
+    """Everything a saved model should carry about where it comes from and how it did."""
+    losses = [v for v in history.get("val_loss", []) if v is not None]
+    return {
+        "name": name,
+        "architecture": model.name,
+        "created": now_iso(),
+        "profile": settings.profile.name,
+        "image_size": recipe["image_size"],
+        "parameters": int(model.count_params()),
+        "data": {
+            "root": str(survey.root),
+            "fingerprint": survey.scan.fingerprint(),
+            "images": int(survey.usable.sum()),
+            "split": split_summary(splits, settings.profile.val_fraction, settings.seed),
+        },
+        "training": {
+            "recipe": recipe,
+            "epochs_run": len(history.get("phase", [])),
+            "best_epoch": losses.index(min(losses)) + 1 if losses else None,
+            "wall_time_seconds": round(wall_seconds, 1),
+            "seconds_per_epoch": (
+                round(sum(epoch_seconds) / len(epoch_seconds), 1) if epoch_seconds else None
+            ),
+            "command": command,
+        },
+        "metrics": metrics,
+        "hardware": hardware_summary(),
+        "versions": versions(),
+    }

@@ -3,7 +3,7 @@ that ask for the same (model, profile) get the same run."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from mri_course.config import Profile
 
@@ -21,7 +21,7 @@ class Recipe:
     learning_rate: float
     optimizer: str  # "adam" (with cosine decay) or "adamax" (constant, the brief's)
     patience: int  # epochs without a better validation accuracy before stopping
-    augment: bool = True
+    augmentation: str = "light"  # "none", "light" or "full" (see data.augment)
     label_smoothing: float = 0.0
     head_epochs: int = 0  # xception: epochs of the head alone, on cached frozen features
     fine_tune_blocks: int = 0  # xception: top blocks trained afterwards (all: 14)
@@ -30,6 +30,16 @@ class Recipe:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_epochs(self, epochs: int) -> Recipe:
+        """The same recipe for ``epochs`` epochs of its main phase (Xception: fine-tuning).
+
+        A cosine schedule spans the whole run, so early stopping waits the whole run too.
+        """
+        if self.kind == "xception" and self.head_epochs:
+            return replace(self, fine_tune_epochs=epochs)
+        patience = epochs if self.optimizer == "adam" else self.patience
+        return replace(self, epochs=epochs, patience=patience)
 
 
 def recipe_for(kind: str, profile: Profile) -> Recipe:
@@ -51,7 +61,7 @@ def recipe_for(kind: str, profile: Profile) -> Recipe:
             1e-3,
             "adamax",
             patience=3,
-            augment=False,
+            augmentation="none",
         )
     transfer_size = profile.transfer_image_size
     if profile.name == "full":  # the brief's recipe: every layer trained, 5 epochs
@@ -63,7 +73,7 @@ def recipe_for(kind: str, profile: Profile) -> Recipe:
             1e-3,
             "adamax",
             patience=5,
-            augment=False,
+            augmentation="none",
             fine_tune_blocks=14,
         )
     return Recipe(
@@ -74,7 +84,7 @@ def recipe_for(kind: str, profile: Profile) -> Recipe:
         learning_rate=1e-3,
         optimizer="adamax",
         patience=5,
-        augment=True,
+        augmentation="light",
         head_epochs=2 if fast else 20,
         fine_tune_blocks=2,
         fine_tune_epochs=1 if fast else 3,

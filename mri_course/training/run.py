@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from mri_course.config import Settings
+from mri_course.data.augment import make_augmentation
 from mri_course.data.index import ImageRecord
 from mri_course.data.locate import dataset_root
 from mri_course.data.pipeline import make_dataset
@@ -71,7 +71,7 @@ def _compile(model: keras.Model, recipe: Recipe, steps: int, learning_rate: floa
 
 
 def _datasets(recipe: Recipe, splits: Splits, seed: int):
-    augmentation = None if recipe.augment else keras.layers.Identity()
+    augmentation = make_augmentation(seed, recipe.augmentation)
     train = make_dataset(
         splits.train,
         recipe.image_size,
@@ -199,13 +199,7 @@ def train(
     """
     recipe = recipe_for(kind, settings.profile)
     if epochs is not None:
-        recipe = replace(
-            recipe,
-            epochs=epochs,
-            patience=max(recipe.patience, epochs)
-            if recipe.optimizer == "adam"
-            else recipe.patience,
-        )
+        recipe = recipe.with_epochs(epochs)
     name = name or f"{kind}_{settings.profile.name}"
     if survey is None:
         survey = survey_dataset(dataset_root(settings), settings.cache_dir, progress=verbose > 0)
@@ -222,32 +216,19 @@ def train(
         subset: evaluate(model, splits.subset(subset), recipe.image_size, recipe.batch_size)
         for subset in EVALUATED_SUBSETS
     }
-    losses = [v for v in history.get("val_loss", []) if v is not None]
-    card = {
-        "name": name,
-        "architecture": model.name,
-        "created": cards.now_iso(),
-        "profile": settings.profile.name,
-        "image_size": recipe.image_size,
-        "parameters": int(model.count_params()),
-        "data": {
-            "root": str(survey.root),
-            "fingerprint": survey.scan.fingerprint(),
-            "images": int(survey.usable.sum()),
-            "split": cards.split_summary(splits, settings.profile.val_fraction, settings.seed),
-        },
-        "training": {
-            "recipe": recipe.to_dict(),
-            "epochs_run": len(history["phase"]),
-            "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
-            "wall_time_seconds": round(wall, 1),
-            "seconds_per_epoch": round(float(np.mean(seconds)), 1) if seconds else None,
-            "command": command,
-        },
-        "metrics": metrics,
-        "hardware": cards.hardware_summary(),
-        "versions": cards.versions(),
-    }
+    card = cards.model_card(
+        name=name,
+        model=model,
+        recipe=recipe.to_dict(),
+        settings=settings,
+        survey=survey,
+        splits=splits,
+        history=history,
+        epoch_seconds=seconds,
+        wall_seconds=wall,
+        metrics=metrics,
+        command=command,
+    )
     path = save_trained_model(model, card, history, settings.models_dir / f"{name}.keras")
     checkpoint.unlink(missing_ok=True)  # the saved model supersedes the crash insurance
     return TrainedModel(model=model, path=path, card=card, history=history)

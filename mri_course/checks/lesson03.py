@@ -1,0 +1,72 @@
+"""Checks for lesson 03's exercises (a CNN of your own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+
+_BLOCK = ["Conv2D", "BatchNormalization", "ReLU"]
+
+
+def check_conv_block(conv_block: Callable) -> str:
+    for convs in (2, 1):
+        inputs = keras.Input((16, 16, 3))
+        outputs = conv_block(inputs, 8, "b1", convs=convs)
+        model = keras.Model(inputs, outputs)
+        kinds = [type(layer).__name__ for layer in model.layers[1:]]
+        expected = _BLOCK * convs + ["MaxPooling2D"]
+        assert kinds == expected, f"with convs={convs} the layers are {kinds}; expected {expected}"
+        names = [layer.name for layer in model.layers[1:]]
+        wanted = [f"b1_{part}{k}" for k in range(1, convs + 1) for part in ("conv", "bn", "relu")]
+        assert names == [*wanted, "b1_pool"], (
+            f"layer names {names}; expected {wanted + ['b1_pool']}"
+        )
+        for layer in model.layers[1:]:
+            if isinstance(layer, keras.layers.Conv2D):
+                assert layer.kernel_size == (3, 3), (
+                    f"{layer.name}: 3x3 filters, not {layer.kernel_size}"
+                )
+                assert layer.filters == 8, f"{layer.name}: {layer.filters} filters, expected 8"
+                assert layer.padding == "same", (
+                    f"{layer.name}: padding '{layer.padding}'; use 'same' so the size only "
+                    "changes at the pooling"
+                )
+                assert not layer.use_bias, (
+                    f"{layer.name} has a bias: the batch norm after it adds its own shift"
+                )
+        assert tuple(outputs.shape) == (None, 8, 8, 8), (
+            f"output shape {tuple(outputs.shape)}; expected (None, 8, 8, 8): 8 filters, half "
+            "the height and width"
+        )
+    return "conv, batch norm, ReLU (twice), then 2x2 max pooling, named for Grad-CAM"
+
+
+def check_conv2d_parameters(conv2d_parameters: Callable) -> str:
+    cases = [(3, 3, 64, True), (3, 64, 64, False), (1, 728, 1024, False), (5, 16, 32, True)]
+    for kernel, channels, filters, bias in cases:
+        layer = keras.layers.Conv2D(filters, kernel, use_bias=bias)
+        layer.build((None, 32, 32, channels))
+        expected = layer.count_params()
+        found = conv2d_parameters(kernel, channels, filters, use_bias=bias)
+        assert found == expected, (
+            f"{kernel}x{kernel} conv, {channels} input channels, {filters} filters, "
+            f"use_bias={bias}: you counted {found}, Keras counts {expected}"
+        )
+    return "matches Keras for 1x1, 3x3 and 5x5 filters, with and without bias"
+
+
+def check_conv2d_macs(conv2d_macs: Callable) -> str:
+    assert conv2d_macs(3, 3, 512, 224, 224) == 693_633_024, (
+        f"the brief's first convolution (3x3, RGB in, 512 filters, 224x224 out) gave "
+        f"{conv2d_macs(3, 3, 512, 224, 224):,}; expected 693,633,024 = 224 * 224 * 512 * 3 * 3 * 3"
+    )
+    assert conv2d_macs(3, 32, 32, 7, 5) == 7 * 5 * 32 * 9 * 32, (
+        f"a 3x3 convolution with a 7x5 output map gave {conv2d_macs(3, 32, 32, 7, 5):,}; "
+        "height and width must both count (the map is not square)"
+    )
+    assert conv2d_macs(1, 64, 128, 10, 20) == 10 * 20 * 128 * 64, (
+        f"a 1x1 convolution, 64 to 128 channels on a 10x20 map, gave "
+        f"{conv2d_macs(1, 64, 128, 10, 20):,}; expected {10 * 20 * 128 * 64:,}"
+    )
+    return "one multiply-accumulate per weight, for every value of the output map"

@@ -1,0 +1,93 @@
+"""Reference solutions of lesson 02 (transfer learning with xception).
+
+Each function is the package's own code, copied from the module named above it: the
+course runs exactly this. Edit the package, then run
+`python -m mri_course.exercises.generate` to refresh this file.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from mri_course.data.release import CLASS_NAMES
+from mri_course.models.transfer import xception_block_of
+
+
+# Exercise 2.1, from mri_course/models/transfer.py
+def classification_head(features: keras.KerasTensor) -> keras.KerasTensor:
+    """The brief's head on top of the base's features: 128 neurons, then 4.
+
+    Flatten the features into one vector; drop 30% of them at random while training (so no
+    single feature is relied on); 128 ReLU neurons look for patterns that point to a
+    tumour type; drop 25% of those; 4 softmax neurons give one probability per class.
+
+    Args:
+        features: the base's output, e.g. the 2048 max-pooled Xception features.
+
+    Returns:
+        The class probabilities, shape ``(batch, 4)``. The layers are named
+        ``head_flatten``, ``head_dropout1``, ``head_dense``, ``head_dropout2`` and
+        ``probabilities``.
+    """
+    x = layers.Flatten(name="head_flatten")(features)
+    x = layers.Dropout(0.3, name="head_dropout1")(x)
+    x = layers.Dense(128, activation="relu", name="head_dense")(x)
+    x = layers.Dropout(0.25, name="head_dropout2")(x)
+    return layers.Dense(len(CLASS_NAMES), activation="softmax", name="probabilities")(x)
+
+
+# Exercise 2.2, from mri_course/models/compile.py
+def compile_settings(learning_rate: float = 0.001) -> dict:
+    """The brief's compile settings, as keyword arguments for ``model.compile``.
+
+    Adamax (a variant of Adam that is steady with sparse, spiky gradients) with a learning
+    rate of 0.001; categorical cross-entropy, the "how wrong" of one-hot labels: minus the
+    log of the probability given to the right class; and three metrics: accuracy, and
+    precision and recall of the one-hot predictions (each probability thresholded at 0.5).
+
+    Args:
+        learning_rate: the optimizer's step size.
+
+    Returns:
+        ``{"optimizer": ..., "loss": ..., "metrics": [...]}`` with a Keras ``Adamax``, a
+        ``CategoricalCrossentropy`` and the metrics named ``accuracy``, ``precision`` and
+        ``recall``.
+    """
+    return {
+        "optimizer": keras.optimizers.Adamax(learning_rate=learning_rate),
+        "loss": keras.losses.CategoricalCrossentropy(),
+        "metrics": [
+            keras.metrics.CategoricalAccuracy(name="accuracy"),
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+        ],
+    }
+
+
+# Exercise 2.3, from mri_course/models/transfer.py
+def unfreeze_top_blocks(model: keras.Model, blocks: int) -> keras.Model:
+    """Freeze the Xception base except its top ``blocks`` blocks; the head stays trainable.
+
+    Fine-tuning only the top blocks adapts the most specific features (parts, textures) to
+    MRI while keeping the general ones (edges) from ImageNet, and costs far less than
+    training every layer. Batch normalisation layers stay frozen everywhere: unfrozen, they
+    would re-estimate their statistics from small batches and undo the pretrained weights.
+
+    Args:
+        model: a model from :func:`build_transfer_model`.
+        blocks: how many of the last Xception blocks to train (0 freezes the whole base).
+
+    Returns:
+        The same model, with each layer's ``trainable`` set.
+    """
+    block_of = xception_block_of(model)
+    ordered = sorted(set(block_of.values()), key=lambda name: int(name[5:]))
+    trainable_blocks = set(ordered[len(ordered) - blocks :]) if blocks > 0 else set()
+    for layer in model.layers:
+        if layer.name in block_of:
+            is_norm = isinstance(layer, layers.BatchNormalization)
+            layer.trainable = block_of[layer.name] in trainable_blocks and not is_norm
+        else:
+            layer.trainable = layer.name.startswith(("head_", "probabilities"))
+    return model
