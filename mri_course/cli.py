@@ -96,10 +96,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mri_course.models.transfer import WeightsUnavailableError
     from mri_course.training import train
 
-    if args.ship and args.kind != "cnn":
-        print("mri-course: only the compact CNN (train cnn) can be shipped", file=sys.stderr)
-        return 2
     settings = _settings(args)
+    if args.ship and (args.kind != "cnn" or settings.profile.synthetic):
+        print(
+            "mri-course: only the compact CNN trained on the real data (train cnn, profile cpu "
+            "or full) can be shipped",
+            file=sys.stderr,
+        )
+        return 2
     command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
     try:
         result = train(

@@ -16,6 +16,12 @@ def temporary_beside(path: Path | str, suffix: str = ".tmp") -> Path:
     return Path(temporary)
 
 
+def fsync_file(path: Path | str) -> None:
+    """Flush a written file to the disk, so a rename after it cannot expose lost data."""
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+
+
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 

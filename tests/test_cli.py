@@ -98,3 +98,4 @@ def test_train_the_fast_cnn_from_the_command_line(tmp_path, monkeypatch, capsys)
 def test_only_the_cnn_can_be_shipped(capsys):
     assert main(["train", "xception", "--ship"]) == 2
     assert "only the compact CNN" in capsys.readouterr().err
+    assert main(["train", "cnn", "--ship"]) == 2  # the fast profile: synthetic data

@@ -346,6 +346,13 @@ def _wrong_compile_sparse(learning_rate=0.001):
     return {**settings, "loss": keras.losses.SparseCategoricalCrossentropy()}
 
 
+def _wrong_compile_plain_accuracy(learning_rate=0.001):
+    import keras
+
+    settings = reference(exercise_by_id("2.2"))(learning_rate)
+    return {**settings, "metrics": [keras.metrics.Accuracy(), *settings["metrics"][1:]]}
+
+
 def _wrong_compile_fixed_rate(learning_rate=0.001):
     return reference(exercise_by_id("2.2"))(0.001)
 
@@ -370,6 +377,16 @@ def _wrong_unfreeze_forgets_head(model, blocks):
 
 def _wrong_unfreeze_one_block_too_many(model, blocks):
     return reference(exercise_by_id("2.3"))(model, blocks + 1)
+
+
+def _wrong_block_default_momentum(x, filters, name, convs=2):
+    from keras import layers
+
+    for k in range(1, convs + 1):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
+        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{k}")(x)
+    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
 
 def _wrong_block_without_norm(x, filters, name, convs=2):
@@ -439,6 +456,7 @@ WRONG_ANSWERS = {
         (_wrong_compile_adam, "Adamax"),
         (_wrong_compile_sparse, "CategoricalCrossentropy"),
         (_wrong_compile_fixed_rate, "learning_rate=0.01"),
+        (_wrong_compile_plain_accuracy, "CategoricalAccuracy"),
     ],
     "2.3": [
         (_wrong_unfreeze_with_batch_norm, "batch normalisation"),
@@ -449,6 +467,7 @@ WRONG_ANSWERS = {
         (_wrong_block_without_norm, "layers are"),
         (_wrong_block_with_bias, "has a bias"),
         (_wrong_block_valid_padding, "padding"),
+        (_wrong_block_default_momentum, "momentum 0.99"),
     ],
     "3.2": [
         (_wrong_parameters_without_bias, "Keras counts"),

@@ -1,8 +1,12 @@
 """Training runs: model card, atomic saves, reproducibility, recipes (fast profile)."""
 
+import dataclasses
 import json
+import subprocess
+import sys
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -130,6 +134,97 @@ def test_transfer_learning_runs_both_phases(settings, survey):
     assert load_card(result.path)["training"]["recipe"]["fine_tune_blocks"] == 2
 
 
+def test_features_are_cached_and_the_head_is_copied(tmp_path, survey, monkeypatch):
+    reference = keras.applications.Xception(
+        include_top=False, weights=None, input_shape=(72, 72, 3)
+    )
+    weights = tmp_path / "xception_notop.weights.h5"
+    reference.save_weights(weights)
+    settings = load_settings(
+        {
+            "MRI_COURSE_PROFILE": "fast",
+            "MRI_COURSE_MODELS": str(tmp_path / "models"),
+            "MRI_COURSE_CACHE": str(tmp_path / "cache"),
+            "MRI_COURSE_XCEPTION_WEIGHTS": str(weights),
+        }
+    )
+    recipe = dataclasses.replace(recipe_for("xception", settings.profile), fine_tune_epochs=0)
+    first = train("xception", settings, survey=survey, verbose=0, recipe=recipe)
+    assert first.card["weights"] == str(weights.resolve())
+    assert len(list((tmp_path / "cache" / "features").glob("*.npz"))) == 2  # train and val
+    assert [p["phase"] for p in first.card["training"]["phases"]] == ["head on frozen features"]
+
+    def no_predict(*args, **kwargs):
+        raise AssertionError("cached features should have been used")
+
+    monkeypatch.setattr(keras.Model, "predict", no_predict)
+    second = train("xception", settings, survey=survey, verbose=0, recipe=recipe, name="again")
+    # The full model scores the plain validation images exactly as the head scored their
+    # cached features at its best epoch: the trained head was copied into it.
+    for result in (first, second):
+        best = min(result.history["val_loss"])
+        assert result.card["metrics"]["val"]["loss"] == pytest.approx(best, abs=1e-3)
+
+
+def test_the_full_recipe_trains_every_layer_in_one_phase(settings, survey):
+    recipe = dataclasses.replace(
+        recipe_for("xception", settings.profile),
+        head_epochs=0,
+        epochs=1,
+        fine_tune_blocks=14,
+        train_every_layer=True,
+    )
+    result = train("xception", settings, survey=survey, verbose=0, recipe=recipe)
+    assert result.history["phase"] == ["fine-tune every layer"]
+    assert all(layer.trainable for layer in result.model.layers)
+    norms = [
+        layer for layer in result.model.layers if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert norms and all(layer.trainable for layer in norms)
+
+
+def test_fine_tuning_that_does_not_help_is_undone(settings, survey, monkeypatch):
+    real_fit = run_module.fit
+    calls = []
+
+    def fit_then_spoil(model, *args, **kwargs):
+        history, seconds = real_fit(model, *args, **kwargs)
+        calls.append(model.name)
+        if model.name == "xception_transfer":  # phase 2: make it worse than the head alone
+            model.get_layer("probabilities").set_weights(
+                [w * 0 + 5 for w in model.get_layer("probabilities").get_weights()]
+            )
+            history = {**history, "val_loss": [99.0] * len(history["val_loss"])}
+        return history, seconds
+
+    monkeypatch.setattr(run_module, "fit", fit_then_spoil)
+    result = train("xception", settings, survey=survey, verbose=0)
+    assert calls == ["head", "xception_transfer"]
+    weights = result.model.get_layer("probabilities").get_weights()[0]
+    assert not np.allclose(weights, 5)
+    assert "kept the head-only weights" in result.card["training"]["phases"][-1]["note"]
+
+
+def test_several_replicas_train_under_a_mirrored_strategy(tmp_path):
+    script = f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from mri_course.config import load_settings
+from mri_course.training import train
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+settings = load_settings({{"MRI_COURSE_PROFILE": "fast", "MRI_COURSE_CACHE": r"{tmp_path}",
+                          "MRI_COURSE_MODELS": r"{tmp_path / "models"}"}})
+result = train("xception", settings, strategy=strategy, verbose=0)
+print("replicas", strategy.num_replicas_in_sync, result.card["metrics"]["val"]["images"])
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "replicas 2 16" in done.stdout
+
+
 def test_recipes():
     full = recipe_for("xception", PROFILES["full"])
     assert (full.image_size, full.epochs, full.optimizer, full.learning_rate) == (
@@ -138,12 +233,16 @@ def test_recipes():
         "adamax",
         1e-3,
     )
-    assert full.fine_tune_blocks == 14 and full.head_epochs == 0  # every layer, the brief's way
+    assert full.train_every_layer and full.head_epochs == 0  # every layer, the brief's way
     cpu = recipe_for("xception", PROFILES["cpu"])
     assert cpu.head_epochs > 0 and 0 < cpu.fine_tune_blocks < 14
     assert recipe_for("brief_cnn", PROFILES["cpu"]).image_size == 224
     with pytest.raises(ValueError, match="model kind must be one of"):
         recipe_for("resnet", PROFILES["cpu"])
+    longer = recipe_for("cnn", PROFILES["cpu"]).with_epochs(80)
+    assert (longer.epochs, longer.patience) == (80, 80)  # a cosine schedule runs to its end
+    assert cpu.with_epochs(5).fine_tune_epochs == 5 and cpu.with_epochs(5).head_epochs == 20
+    assert full.with_epochs(9).epochs == 9
 
 
 def test_several_gpus_mean_a_mirrored_strategy():

@@ -87,6 +87,10 @@ def check_compile_settings(compile_settings: Callable) -> str:
         f"metrics named {names}; expected accuracy, precision and recall in that order"
     )
     kinds = [type(metric).__name__ for metric in settings["metrics"]]
+    assert kinds[0] in ("str", "CategoricalAccuracy"), (
+        f"the accuracy metric is {kinds[0]}; with one-hot labels use CategoricalAccuracy "
+        "(Accuracy compares the four numbers one by one, not the predicted class)"
+    )
     assert kinds[1:] == ["Precision", "Recall"], f"metric types {kinds}"
     return "Adamax at the given learning rate, categorical cross-entropy, three named metrics"
 

@@ -6,6 +6,15 @@ from collections.abc import Callable
 
 import keras
 
+from mri_course.models.cnn import MOMENTUM
+
+
+def _kind(layer: keras.layers.Layer) -> str:
+    """The layer's type, with ``Activation("relu")`` counted as a ``ReLU``."""
+    is_relu = isinstance(layer, keras.layers.Activation) and layer.activation.__name__ == "relu"
+    return "ReLU" if is_relu else type(layer).__name__
+
+
 _BLOCK = ["Conv2D", "BatchNormalization", "ReLU"]
 
 
@@ -14,7 +23,7 @@ def check_conv_block(conv_block: Callable) -> str:
         inputs = keras.Input((16, 16, 3))
         outputs = conv_block(inputs, 8, "b1", convs=convs)
         model = keras.Model(inputs, outputs)
-        kinds = [type(layer).__name__ for layer in model.layers[1:]]
+        kinds = [_kind(layer) for layer in model.layers[1:]]
         expected = _BLOCK * convs + ["MaxPooling2D"]
         assert kinds == expected, f"with convs={convs} the layers are {kinds}; expected {expected}"
         names = [layer.name for layer in model.layers[1:]]
@@ -34,6 +43,11 @@ def check_conv_block(conv_block: Callable) -> str:
                 )
                 assert not layer.use_bias, (
                     f"{layer.name} has a bias: the batch norm after it adds its own shift"
+                )
+            if isinstance(layer, keras.layers.BatchNormalization):
+                assert layer.momentum == MOMENTUM, (
+                    f"{layer.name} has momentum {layer.momentum}; use MOMENTUM ({MOMENTUM}), so "
+                    "its running averages keep up with the training"
                 )
         assert tuple(outputs.shape) == (None, 8, 8, 8), (
             f"output shape {tuple(outputs.shape)}; expected (None, 8, 8, 8): 8 filters, half "

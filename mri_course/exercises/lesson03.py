@@ -23,10 +23,11 @@ from mri_course.models.cnn import MOMENTUM
 def conv_block(x: keras.KerasTensor, filters: int, name: str, convs: int = 2) -> keras.KerasTensor:
     """A VGG-style block: ``convs`` times (3x3 convolution, batch norm, ReLU), then 2x2 max pool.
 
-    The convolution has no bias because the batch normalisation right after it adds its own
-    shift. Batch normalisation keeps each layer's inputs at a steady scale, which lets the
-    network train quickly at a high learning rate; pooling halves the height and width, so
-    the next block sees a wider part of the scan.
+    Batch normalisation keeps each layer's inputs at a steady scale, which lets the network
+    train quickly at a high learning rate; it uses ``momentum=MOMENTUM`` (0.9: its running
+    averages must keep up, see ``MOMENTUM``). The convolution has no bias because the batch
+    normalisation right after it adds its own shift. Pooling halves the height and width,
+    so the next block sees a wider part of the scan.
 
     Args:
         x: the input feature map, shape ``(batch, height, width, channels)``.

@@ -84,6 +84,18 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def phase_summary(name: str, history: dict, seconds: list[float], note: str = "") -> dict:
+    """Epochs, best epoch (lowest validation loss) and mean epoch time of one phase."""
+    losses = history.get("val_loss", [])
+    summary = {
+        "phase": name,
+        "epochs": len(losses),
+        "best_epoch": losses.index(min(losses)) + 1 if losses else None,
+        "seconds_per_epoch": round(sum(seconds) / len(seconds), 1) if seconds else None,
+    }
+    return {**summary, "note": note} if note else summary
+
+
 def model_card(
     *,
     name: str,
@@ -92,15 +104,19 @@ def model_card(
     settings,
     survey,
     splits: Splits,
-    history: dict,
-    epoch_seconds: list[float],
+    phases: list[dict],
     wall_seconds: float,
     metrics: dict,
     command: str | None,
+    weights: str | None = None,
 ) -> dict:
-    """Everything a saved model should carry about where it comes from and how it did."""
-    losses = [v for v in history.get("val_loss", []) if v is not None]
-    return {
+    """Everything a saved model should carry about where it comes from and how it did.
+
+    ``seconds_per_epoch`` and ``best_epoch`` describe the last (main) phase; ``phases``
+    lists each one.
+    """
+    main = phases[-1] if phases else {}
+    card = {
         "name": name,
         "architecture": model.name,
         "created": now_iso(),
@@ -115,15 +131,17 @@ def model_card(
         },
         "training": {
             "recipe": recipe,
-            "epochs_run": len(history.get("phase", [])),
-            "best_epoch": losses.index(min(losses)) + 1 if losses else None,
+            "epochs_run": sum(phase["epochs"] for phase in phases),
+            "best_epoch": main.get("best_epoch"),
             "wall_time_seconds": round(wall_seconds, 1),
-            "seconds_per_epoch": (
-                round(sum(epoch_seconds) / len(epoch_seconds), 1) if epoch_seconds else None
-            ),
+            "seconds_per_epoch": main.get("seconds_per_epoch"),
+            "phases": phases,
             "command": command,
         },
         "metrics": metrics,
         "hardware": hardware_summary(),
         "versions": versions(),
     }
+    if weights is not None:
+        card["weights"] = weights
+    return card

@@ -18,6 +18,7 @@ import numpy as np
 
 from mri_course.data.index import ImageRecord
 from mri_course.data.pipeline import make_dataset
+from mri_course.data.release import CLASS_NAMES
 from mri_course.io import atomic_write_bytes
 
 
@@ -60,8 +61,8 @@ def extract_features(
             with np.load(cache_file) as stored:
                 return stored["features"], stored["labels"]
     dataset = make_dataset(records, size, batch_size, training=False, seed=0, cache=False)
-    features = features_model.predict(dataset.map(lambda x, y: x), verbose=verbose)
-    labels = np.concatenate([y.numpy() for _, y in dataset])
+    features = features_model.predict(dataset.map(lambda images, _: images), verbose=verbose)
+    labels = keras.utils.to_categorical([r.label_index for r in records], len(CLASS_NAMES))
     if cache_file is not None:
         buffer = io.BytesIO()
         np.savez(buffer, features=features, labels=labels)

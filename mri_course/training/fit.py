@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from pathlib import Path
 
 import keras
 import tensorflow as tf
+
+from mri_course.io import fsync_file, temporary_beside
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -23,12 +27,39 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class BestCheckpoint(keras.callbacks.Callback):
+    """Saves the model whenever the validation loss improves, atomically.
+
+    Keras' ``ModelCheckpoint`` writes straight into its file, so a crash during a save
+    would leave a broken "best" model. Here each save goes to a temporary file that only
+    replaces the checkpoint once it is complete.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.best = math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is None or loss >= self.best:
+            return
+        self.best = loss
+        temporary = temporary_beside(self.path, suffix=".keras")
+        try:
+            self.model.save(temporary)
+            fsync_file(temporary)
+            os.replace(temporary, self.path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
 def training_callbacks(
-    checkpoint: Path | None, patience: int, reduce_on_plateau: bool
+    checkpoint: Path | None, patience: int, reduce_on_plateau: bool, verbose: int = 1
 ) -> list[keras.callbacks.Callback]:
     """Best checkpoint on validation, early stopping back to the best epoch, LR schedule.
 
-    * ``ModelCheckpoint`` keeps the best model so far on disk: a crash after hours of
+    * :class:`BestCheckpoint` keeps the best model so far on disk: a crash after hours of
       training still leaves the best epoch behind.
     * ``EarlyStopping`` stops when the validation loss has not improved for ``patience``
       epochs, and restores the weights of the best epoch either way.
@@ -37,19 +68,16 @@ def training_callbacks(
     """
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=patience, restore_best_weights=True, verbose=1
+            monitor="val_loss", patience=patience, restore_best_weights=True, verbose=verbose
         )
     ]
     if checkpoint is not None:
-        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-        callbacks.append(
-            keras.callbacks.ModelCheckpoint(
-                str(checkpoint), monitor="val_loss", save_best_only=True
-            )
-        )
+        callbacks.append(BestCheckpoint(checkpoint))
     if reduce_on_plateau:
         callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, verbose=1)
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=2, verbose=verbose
+            )
         )
     return callbacks
 
@@ -70,7 +98,7 @@ def fit(
     ``(inputs, labels)`` tuples of arrays (for a head trained on cached features).
     """
     timer = EpochTimer()
-    callbacks = [*training_callbacks(checkpoint, patience, reduce_on_plateau), timer]
+    callbacks = [*training_callbacks(checkpoint, patience, reduce_on_plateau, verbose), timer]
     inputs, labels = train if isinstance(train, tuple) else (train, None)
     history = model.fit(
         inputs,
@@ -89,7 +117,8 @@ def distribution_strategy(gpus: list | None = None) -> tf.distribute.Strategy:
     """``MirroredStrategy`` over every GPU when there are several, else the default.
 
     Each GPU gets a copy of the model and a slice of every batch; the gradients are
-    averaged. Build and compile the model inside ``strategy.scope()``.
+    averaged. Build *and compile* the model inside ``strategy.scope()``: the optimizer and
+    the metrics hold variables too.
     """
     gpus = tf.config.list_physical_devices("GPU") if gpus is None else gpus
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()

@@ -20,13 +20,14 @@ class Recipe:
     epochs: int  # at most; early stopping may end sooner
     learning_rate: float
     optimizer: str  # "adam" (with cosine decay) or "adamax" (constant, the brief's)
-    patience: int  # epochs without a better validation accuracy before stopping
+    patience: int  # epochs without a lower validation loss before stopping
     augmentation: str = "light"  # "none", "light" or "full" (see data.augment)
     label_smoothing: float = 0.0
     head_epochs: int = 0  # xception: epochs of the head alone, on cached frozen features
     fine_tune_blocks: int = 0  # xception: top blocks trained afterwards (all: 14)
     fine_tune_epochs: int = 0
     fine_tune_learning_rate: float = 1e-4
+    train_every_layer: bool = False  # xception, the brief's way: batch norms included
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,6 +76,7 @@ def recipe_for(kind: str, profile: Profile) -> Recipe:
             patience=5,
             augmentation="none",
             fine_tune_blocks=14,
+            train_every_layer=True,
         )
     return Recipe(
         "xception",

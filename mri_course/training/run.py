@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from mri_course.config import Settings
 from mri_course.data.augment import make_augmentation
@@ -24,7 +25,7 @@ from mri_course.data.survey import DatasetSurvey, survey_dataset
 from mri_course.models.cnn import build_brief_cnn, build_compact_cnn
 from mri_course.models.compile import compile_settings
 from mri_course.models.transfer import (
-    build_xception_features,
+    build_transfer_model,
     classification_head,
     unfreeze_top_blocks,
     xception_weights_for,
@@ -46,6 +47,16 @@ class TrainedModel:
     history: dict
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One stage of a run (Xception has two: the head alone, then fine-tuning)."""
+
+    name: str
+    history: dict
+    seconds: list[float]
+    note: str = ""
+
+
 def evaluate(
     model: keras.Model, records: tuple[ImageRecord, ...], image_size: int, batch_size: int
 ) -> dict:
@@ -57,17 +68,20 @@ def evaluate(
     return {"images": len(records), **{k: round(float(v), 5) for k, v in scores.items()}}
 
 
-def _optimizer(recipe: Recipe, steps: int, learning_rate: float) -> keras.optimizers.Optimizer:
-    if recipe.optimizer == "adam":
-        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps))
-    return keras.optimizers.Adamax(learning_rate)
-
-
 def _compile(model: keras.Model, recipe: Recipe, steps: int, learning_rate: float) -> None:
+    """The brief's loss and metrics, with the recipe's optimizer and label smoothing."""
     settings = compile_settings(learning_rate)
-    settings["optimizer"] = _optimizer(recipe, steps, learning_rate)
+    if recipe.optimizer == "adam":
+        if steps <= 0:
+            raise ValueError("a cosine schedule needs the number of training steps")
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+        settings["optimizer"] = keras.optimizers.Adam(schedule)
     settings["loss"] = keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     model.compile(**settings)
+
+
+def _steps(recipe: Recipe, splits: Splits, epochs: int) -> int:
+    return epochs * math.ceil(len(splits.train) / recipe.batch_size)
 
 
 def _datasets(recipe: Recipe, splits: Splits, seed: int):
@@ -84,28 +98,23 @@ def _datasets(recipe: Recipe, splits: Splits, seed: int):
     return train, val
 
 
-def _merge(phases: list[tuple[str, dict]]) -> dict:
+def _merge(phases: list[Phase]) -> dict:
     """One history from several training phases, with the phase of each epoch."""
-    keys = sorted({key for _, history in phases for key in history})
+    keys = sorted({key for phase in phases for key in phase.history})
     merged: dict[str, list] = {"phase": [], **{key: [] for key in keys}}
-    for phase, history in phases:
-        epochs = len(next(iter(history.values()), []))
-        merged["phase"] += [phase] * epochs
+    for phase in phases:
+        epochs = len(next(iter(phase.history.values()), []))
+        merged["phase"] += [phase.name] * epochs
         for key in keys:
-            merged[key] += history.get(key, [None] * epochs)
+            merged[key] += phase.history.get(key, [None] * epochs)
     return merged
 
 
-def _train_cnn(
-    recipe: Recipe, splits: Splits, settings: Settings, checkpoint: Path, verbose: int
-) -> tuple[keras.Model, dict, list[float]]:
-    with distribution_strategy().scope():
-        if recipe.kind == "cnn":
-            model = build_compact_cnn(recipe.image_size)
-        else:
-            model = build_brief_cnn(recipe.image_size)
-        steps = recipe.epochs * math.ceil(len(splits.train) / recipe.batch_size)
-        _compile(model, recipe, steps, recipe.learning_rate)
+def _train_cnn(recipe, splits, settings, checkpoint, verbose, strategy):
+    with strategy.scope():
+        build = build_compact_cnn if recipe.kind == "cnn" else build_brief_cnn
+        model = build(recipe.image_size)
+        _compile(model, recipe, _steps(recipe, splits, recipe.epochs), recipe.learning_rate)
     train, val = _datasets(recipe, splits, settings.seed)
     history, seconds = fit(
         model,
@@ -117,57 +126,66 @@ def _train_cnn(
         reduce_on_plateau=recipe.optimizer != "adam",
         verbose=verbose,
     )
-    return model, _merge([("train", history)]), seconds
+    return model, [Phase("train", history, seconds)]
 
 
-def _train_xception(
-    recipe: Recipe, splits: Splits, settings: Settings, checkpoint: Path, verbose: int
-) -> tuple[keras.Model, dict, list[float]]:
-    weights = xception_weights_for(settings)
-    with distribution_strategy().scope():
-        features_model = build_xception_features(recipe.image_size, weights)
-        model = keras.Model(
-            features_model.input,
-            classification_head(features_model.output),
-            name="xception_transfer",
+def _train_head_on_features(model, recipe, splits, settings, weights, verbose, strategy):
+    """Phase 1: the frozen base's features, computed once, train the head alone."""
+    features_model = keras.Model(model.input, model.get_layer("head_flatten").input)
+    weights_id = weights_identity(weights)
+    inputs = {
+        subset: extract_features(
+            features_model,
+            splits.subset(subset),
+            recipe.batch_size,
+            settings.cache_dir,
+            weights_id,
+            verbose,
         )
-    phases: list[tuple[str, dict]] = []
-    seconds: list[float] = []
-    if recipe.head_epochs:
-        # Phase 1, feature extraction: the frozen base's features, computed once.
-        weights_id = weights_identity(weights)
-        x_train, y_train = extract_features(
-            features_model, splits.train, recipe.batch_size, settings.cache_dir, weights_id, verbose
-        )
-        x_val, y_val = extract_features(
-            features_model, splits.val, recipe.batch_size, settings.cache_dir, weights_id, verbose
-        )
-        head_input = keras.Input(x_train.shape[1:], name="features")
+        for subset in ("train", "val")
+    }
+    with strategy.scope():
+        head_input = keras.Input(inputs["train"][0].shape[1:], name="features")
         head = keras.Model(head_input, classification_head(head_input), name="head")
-        _compile(head, recipe, 0, recipe.learning_rate)
-        history, took = fit(
-            head,
-            (x_train, y_train),
-            (x_val, y_val),
-            recipe.head_epochs,
-            recipe.patience,
-            reduce_on_plateau=True,
-            verbose=verbose,
+        _compile(head, recipe, _steps(recipe, splits, recipe.head_epochs), recipe.learning_rate)
+    history, seconds = fit(
+        head,
+        inputs["train"],
+        inputs["val"],
+        recipe.head_epochs,
+        recipe.patience,
+        reduce_on_plateau=True,
+        verbose=verbose,
+    )
+    for layer in head.layers:
+        if layer.weights:
+            model.get_layer(layer.name).set_weights(layer.get_weights())
+    return Phase("head on frozen features", history, seconds)
+
+
+def _train_xception(recipe, splits, settings, checkpoint, verbose, strategy):
+    weights = xception_weights_for(settings)
+    with strategy.scope():
+        model = build_transfer_model(recipe.image_size, weights)
+    phases = []
+    if recipe.head_epochs:
+        phases.append(
+            _train_head_on_features(model, recipe, splits, settings, weights, verbose, strategy)
         )
-        for layer in head.layers:
-            if layer.weights:
-                model.get_layer(layer.name).set_weights(layer.get_weights())
-        phases.append(("head on frozen features", history))
-        seconds += took
-    tuning = recipe.fine_tune_blocks and (recipe.fine_tune_epochs or recipe.epochs)
-    if tuning:
-        # Phase 2, fine-tuning: the top blocks learn too, with a smaller step.
-        unfreeze_top_blocks(model, recipe.fine_tune_blocks)
-        epochs = recipe.fine_tune_epochs or recipe.epochs
+    epochs = recipe.fine_tune_epochs if recipe.head_epochs else recipe.epochs
+    if recipe.fine_tune_blocks and epochs:
+        # Phase 2, fine-tuning: the top blocks (or every layer) learn too.
+        if recipe.train_every_layer:
+            for layer in model.layers:
+                layer.trainable = True
+        else:
+            unfreeze_top_blocks(model, recipe.fine_tune_blocks)
         rate = recipe.fine_tune_learning_rate if recipe.head_epochs else recipe.learning_rate
-        _compile(model, recipe, 0, rate)
+        with strategy.scope():
+            _compile(model, recipe, _steps(recipe, splits, epochs), rate)
+        before = model.get_weights()
         train, val = _datasets(recipe, splits, settings.seed)
-        history, took = fit(
+        history, seconds = fit(
             model,
             train,
             val,
@@ -177,9 +195,25 @@ def _train_xception(
             reduce_on_plateau=True,
             verbose=verbose,
         )
-        phases.append((f"fine-tune top {recipe.fine_tune_blocks} blocks", history))
-        seconds += took
-    return model, _merge(phases), seconds
+        name = (
+            "every layer" if recipe.train_every_layer else f"top {recipe.fine_tune_blocks} blocks"
+        )
+        note = ""
+        if phases and min(history["val_loss"]) > min(phases[0].history["val_loss"]):
+            model.set_weights(before)
+            note = "fine-tuning did not lower the validation loss: kept the head-only weights"
+        phases.append(Phase(f"fine-tune {name}", history, seconds, note))
+    else:
+        with strategy.scope():  # evaluate() needs a compiled model
+            _compile(model, recipe, _steps(recipe, splits, 1), recipe.learning_rate)
+    return model, phases
+
+
+def _weights_description(kind: str, settings: Settings) -> str | None:
+    if kind != "xception":
+        return None
+    weights = xception_weights_for(settings)
+    return "random (fast profile)" if weights is None else str(weights)
 
 
 def train(
@@ -190,32 +224,39 @@ def train(
     survey: DatasetSurvey | None = None,
     command: str | None = None,
     verbose: int = 1,
+    recipe: Recipe | None = None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> TrainedModel:
     """Train model ``kind`` ("cnn", "brief_cnn", "xception") as the profile's recipe says.
 
     Saves ``<models_dir>/<name>.keras`` with its model card and history (default name:
     ``<kind>_<profile>``) only when the run has finished; a run that fails leaves any
-    earlier model of that name as it was.
+    earlier model of that name as it was, and its best checkpoint so far in
+    ``<models_dir>/checkpoints/``. ``recipe`` and ``strategy`` override the profile's recipe
+    and the automatic choice of ``tf.distribute`` strategy.
     """
-    recipe = recipe_for(kind, settings.profile)
+    recipe = recipe or recipe_for(kind, settings.profile)
     if epochs is not None:
         recipe = recipe.with_epochs(epochs)
     name = name or f"{kind}_{settings.profile.name}"
+    strategy = strategy or distribution_strategy()
     if survey is None:
         survey = survey_dataset(dataset_root(settings), settings.cache_dir, progress=verbose > 0)
     splits = survey.splits(settings.profile.val_fraction, settings.seed)
     keras.utils.set_random_seed(settings.seed)
-    checkpoint = settings.models_dir / "checkpoints" / f"{name}.best.keras"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    checkpoint = settings.models_dir / "checkpoints" / f"{name}-{stamp}.best.keras"
 
     started = time.perf_counter()
     trainer = _train_xception if kind == "xception" else _train_cnn
-    model, history, seconds = trainer(recipe, splits, settings, checkpoint, verbose)
+    model, phases = trainer(recipe, splits, settings, checkpoint, verbose, strategy)
     wall = time.perf_counter() - started
 
     metrics = {
         subset: evaluate(model, splits.subset(subset), recipe.image_size, recipe.batch_size)
         for subset in EVALUATED_SUBSETS
     }
+    history = _merge(phases)
     card = cards.model_card(
         name=name,
         model=model,
@@ -223,11 +264,11 @@ def train(
         settings=settings,
         survey=survey,
         splits=splits,
-        history=history,
-        epoch_seconds=seconds,
+        phases=[cards.phase_summary(p.name, p.history, p.seconds, p.note) for p in phases],
         wall_seconds=wall,
         metrics=metrics,
         command=command,
+        weights=_weights_description(kind, settings),
     )
     path = save_trained_model(model, card, history, settings.models_dir / f"{name}.keras")
     checkpoint.unlink(missing_ok=True)  # the saved model supersedes the crash insurance

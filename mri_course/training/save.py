@@ -13,7 +13,7 @@ from pathlib import Path
 
 import keras
 
-from mri_course.io import temporary_beside
+from mri_course.io import fsync_file, temporary_beside
 from mri_course.training.card import CARD_SUFFIX, HISTORY_SUFFIX
 
 
@@ -44,6 +44,8 @@ def save_trained_model(model: keras.Model, card: dict, history: dict, path: Path
             temporary = temporary_beside(target)
             staged.append((temporary, target))
             temporary.write_text(json.dumps(content, indent=2), encoding="utf-8")
+        for temporary, _ in staged:
+            fsync_file(temporary)
         for temporary, target in staged:
             os.replace(temporary, target)
     finally:
