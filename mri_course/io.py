@@ -7,11 +7,34 @@ import tempfile
 from pathlib import Path
 
 
+def _usual_permissions(handle: int) -> None:
+    """Give a ``mkstemp`` file the permissions a plain ``open`` would have given it.
+
+    ``mkstemp`` makes files only their owner can read (0600); renamed into place, a saved
+    model or report would stay that way. The process umask decides, as for any new file.
+    """
+    os.fchmod(handle, 0o666 & ~_umask())
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(umask)
+    return umask
+
+
 def temporary_beside(path: Path | str, suffix: str = ".tmp") -> Path:
     """A new empty temporary file in ``path``'s folder (so a rename to ``path`` is atomic)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    _usual_permissions(handle)
     os.close(handle)
     return Path(temporary)
 
@@ -32,6 +55,7 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        _usual_permissions(handle)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

@@ -1,5 +1,8 @@
 """The models: shapes, costs, the reachable feature maps, weights from a file or nowhere."""
 
+import zipfile
+
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from mri_course.config import load_settings
 from mri_course.models.cnn import build_brief_cnn, build_compact_cnn, last_conv_layer_name
 from mri_course.models.compile import compile_settings
 from mri_course.models.costs import conv2d_macs, conv2d_parameters, layer_costs, model_cost
+from mri_course.models.shipped import for_inference
 from mri_course.models.transfer import (
     XCEPTION_LAST_CONV,
     WeightsUnavailableError,
@@ -168,3 +172,17 @@ def test_compile_settings_are_the_briefs():
     assert float(settings["optimizer"].learning_rate) == pytest.approx(0.001)
     assert isinstance(settings["loss"], keras.losses.CategoricalCrossentropy)
     assert [m.name for m in settings["metrics"]] == ["accuracy", "precision", "recall"]
+
+
+def test_a_model_for_inference_is_saved_without_its_optimizer(tmp_path):
+    model = build_compact_cnn(32, widths=(4, 8))
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(np.zeros((4, 32, 32, 3)), np.eye(4), epochs=1, verbose=0)
+    for_inference(model).save(tmp_path / "inference.keras")
+    with zipfile.ZipFile(tmp_path / "inference.keras") as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        assert "optimizer" not in weights
+    reloaded = keras.models.load_model(tmp_path / "inference.keras")
+    for mine, theirs in zip(reloaded.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)

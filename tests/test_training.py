@@ -44,9 +44,12 @@ def survey(synthetic):
     return survey_dataset(synthetic.root, progress=False)
 
 
-def _without(card: dict, fields: set) -> dict:
+def _without(card, fields: set):
+    """``card`` without ``fields`` at any depth (phases are a list of dicts)."""
     if isinstance(card, dict):
         return {k: _without(v, fields) for k, v in card.items() if k not in fields}
+    if isinstance(card, list):
+        return [_without(v, fields) for v in card]
     return card
 
 
