@@ -6,6 +6,7 @@
     mri-course data splits               the course split and the brief's split, as tables
     mri-course data benchmark            tf.data versus a plain Pillow loop
     mri-course train cnn|brief_cnn|xception   train with the profile's recipe, save with a card
+    mri-course evaluate MODEL            every test set side by side, with intervals (JSON, md)
     mri-course progress                  the state of every exercise
 
 Every data command takes ``--data PATH`` (else ``MRI_COURSE_DATA``, else a Kaggle
@@ -132,6 +133,50 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_to_evaluate(spec: str, settings):
+    """``(model, card, name, source)`` for a model key (shipped_cnn, cnn, xception) or a path."""
+    from mri_course.models.registry import course_models
+    from mri_course.training.save import card_path, load_card
+
+    for entry in course_models(settings):
+        if spec == entry.key:
+            return entry.load(), entry.card(), entry.key, str(entry.path)
+    path = Path(spec)
+    if path.suffix != ".keras" or not path.is_file():
+        keys = ", ".join(entry.key for entry in course_models(settings))
+        raise FileNotFoundError(
+            f"{spec!r} is neither a model file (.keras) nor one of the course's models ({keys})"
+        )
+    import keras
+
+    card = load_card(path) if card_path(path).is_file() else None
+    return keras.models.load_model(path), card, path.stem, str(path)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from mri_course.evaluation import evaluate_model
+    from mri_course.io import atomic_write_text
+
+    settings = _settings(args)
+    model, card, name, source = _model_to_evaluate(args.model, settings)
+    survey = _survey(args)
+    split = (card or {}).get("data", {}).get("split", {})
+    val_fraction = split.get("val_fraction", settings.profile.val_fraction)
+    seed = split.get("seed", settings.seed)
+    report, _ = evaluate_model(
+        model, survey.splits(val_fraction, seed), survey.brief_splits(), name, source
+    )
+    print(report.to_text())
+    out = args.out or settings.models_dir / "reports"
+    for suffix, text in (
+        (".evaluation.json", report.to_json()),
+        (".evaluation.md", report.to_markdown()),
+    ):
+        written = atomic_write_text(Path(out) / f"{name}{suffix}", text)
+        print(f"wrote {written}")
+    return 0
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from mri_course.checks import ERROR, FAILED, format_progress, progress
 
@@ -176,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--ship", action="store_true", help="also make it the course's shipped model (maintainers)"
     )
     trainer.set_defaults(run=cmd_train)
+
+    evaluator = commands.add_parser(
+        "evaluate", help="score a model on every test set, with intervals", parents=[common]
+    )
+    evaluator.add_argument(
+        "model", help="shipped_cnn, cnn, xception (the course's models) or a .keras file"
+    )
+    evaluator.add_argument("--data", type=Path, help="dataset folder (with Training/ and Testing/)")
+    evaluator.add_argument("--out", type=Path, help="folder for the JSON and markdown reports")
+    evaluator.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluator.set_defaults(run=cmd_evaluate)
 
     data = commands.add_parser("data", help="check and describe the dataset", parents=[common])
     data_commands = data.add_subparsers(dest="data_command", required=True)

@@ -480,6 +480,21 @@ WRONG_ANSWERS = {
 }
 
 
+def _wrong_answers_of_later_lessons() -> dict:
+    """Lessons 04 on keep their wrong answers beside the tests, one module per lesson
+    (``tests/wrong_answers_lessonNN.py``, each with a ``WRONG_ANSWERS`` dict)."""
+    found = {}
+    for path in sorted(Path(__file__).parent.glob("wrong_answers_lesson*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.update(module.WRONG_ANSWERS)
+    return found
+
+
+WRONG_ANSWERS.update(_wrong_answers_of_later_lessons())
+
+
 def test_every_exercise_has_wrong_answers_to_fail():
     assert set(WRONG_ANSWERS) == {e.id for e in EXERCISES}
 

@@ -1,0 +1,34 @@
+"""Intuition for how a network learns (lesson 04), as small pure functions.
+
+* :mod:`.loss`: softmax and cross-entropy in NumPy;
+* :mod:`.descent`: gradient descent, momentum and Adamax on 1-D and 2-D loss surfaces;
+* :mod:`.backprop`: one neuron's gradient by hand, and training steps on a real batch;
+* :mod:`.range_test`: the learning-rate range test, and what a bad rate costs;
+* :mod:`.figures`: their plots (the widgets in :mod:`mri_course.widgets` redraw these).
+"""
+
+from mri_course.intuition.descent import (
+    DescentPath,
+    Surface,
+    adamax_step,
+    bowl_1d,
+    descent_path,
+    describe_path,
+    gradient_descent_step,
+    valley_2d,
+)
+from mri_course.intuition.loss import cross_entropy, cross_entropy_from_logits, softmax
+
+__all__ = [
+    "DescentPath",
+    "Surface",
+    "adamax_step",
+    "bowl_1d",
+    "cross_entropy",
+    "cross_entropy_from_logits",
+    "descent_path",
+    "describe_path",
+    "gradient_descent_step",
+    "softmax",
+    "valley_2d",
+]

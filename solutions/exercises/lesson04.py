@@ -1,0 +1,127 @@
+"""Reference solutions of lesson 04 (loss and learning rate).
+
+Each function is the package's own code, copied from the module named above it: the
+course runs exactly this. Edit the package, then run
+`python -m mri_course.exercises.generate` to refresh this file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+# Exercise 4.1, from mri_course/intuition/loss.py
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Turn raw class scores into probabilities that are positive and sum to one.
+
+    ``softmax(z)_k = exp(z_k) / sum_j exp(z_j)``. Adding the same number to every score
+    does not change the result, so subtract the largest score first: the biggest
+    exponential is then ``exp(0) = 1`` and nothing overflows, even for scores of 1000.
+
+    Args:
+        logits: scores along the last axis, shape ``(classes,)`` or ``(batch, classes)``.
+
+    Returns:
+        A float64 array of the same shape whose last axis sums to 1.
+    """
+    scores = np.asarray(logits, dtype=np.float64)
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
+
+
+# Exercise 4.2, from mri_course/intuition/loss.py
+def cross_entropy_from_logits(logits: np.ndarray, label: int) -> float:
+    """Categorical cross-entropy of one prediction, straight from its raw scores.
+
+    The loss is ``-log(softmax(z)[label])``. Written out, that is
+    ``log(sum_j exp(z_j)) - z_label``: the log-sum-exp of the scores minus the true class's
+    score. Computing it this way, with the largest score taken out of the log-sum-exp,
+    stays exact when the softmax probability is too small to store (``exp(-1000)`` is 0 in
+    float64, and ``-log(0)`` would be infinite).
+
+    Args:
+        logits: the raw scores of one example, shape ``(classes,)``.
+        label: the index of the true class.
+
+    Returns:
+        The loss as a Python float (0 for a certain right answer, large for a confident
+        wrong one).
+    """
+    scores = np.asarray(logits, dtype=np.float64)
+    top = scores.max()
+    log_sum_exp = top + np.log(np.exp(scores - top).sum())
+    return float(log_sum_exp - scores[label])
+
+
+# Exercise 4.3, from mri_course/intuition/descent.py
+def gradient_descent_step(
+    weights: np.ndarray, gradient: np.ndarray, learning_rate: float
+) -> np.ndarray:
+    """One step of plain gradient descent: move against the gradient, scaled by the rate.
+
+    The gradient points uphill, the way the loss grows fastest, so the step goes the other
+    way: ``new_weights = weights - learning_rate * gradient``. The learning rate is the
+    step size: too small and training crawls, too large and it overshoots the minimum.
+
+    Args:
+        weights: the current weights (any shape).
+        gradient: the gradient of the loss at ``weights`` (same shape).
+        learning_rate: the step size, a positive number such as 0.001.
+
+    Returns:
+        A new float64 array of updated weights; ``weights`` itself is left unchanged, so
+        the caller can keep the path of every step.
+    """
+    return np.asarray(weights, dtype=np.float64) - learning_rate * np.asarray(gradient)
+
+
+# Exercise 4.4, from mri_course/intuition/descent.py
+def adamax_step(
+    weights: np.ndarray,
+    gradient: np.ndarray,
+    first_moment: np.ndarray,
+    largest_gradient: np.ndarray,
+    step: int,
+    learning_rate: float = 0.001,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-7,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One update of Adamax, the brief's optimiser, exactly as Keras computes it.
+
+    Adamax keeps two numbers per weight: ``first_moment``, a running average of the
+    gradients (momentum: a direction that persists), and ``largest_gradient``, a slowly
+    fading maximum of their sizes. Each weight moves by ``learning_rate`` times its
+    average gradient divided by its largest one, so every weight takes steps of about the
+    learning rate, whether its gradients are huge or tiny. Early averages start at zero
+    and are too small, so the step is divided by ``1 - beta_1**step`` to correct that.
+
+    In formulas (``g`` the gradient, ``t`` the step, counted from 1)::
+
+        m = beta_1 * m + (1 - beta_1) * g
+        u = max(beta_2 * u, |g|)
+        w = w - learning_rate / (1 - beta_1**t) * m / (u + epsilon)
+
+    Args:
+        weights: the current weights.
+        gradient: the gradient of the loss at ``weights``.
+        first_moment: ``m`` from the previous step (zeros before the first step).
+        largest_gradient: ``u`` from the previous step (zeros before the first step).
+        step: the number of this step, starting at 1.
+        learning_rate: the step size (the brief uses 0.001).
+        beta_1: how slowly the average gradient forgets (0.9).
+        beta_2: how slowly the largest gradient fades (0.999).
+        epsilon: keeps the division finite when a gradient is zero.
+
+    Returns:
+        ``(new_weights, new_first_moment, new_largest_gradient)``, new arrays.
+    """
+    gradient = np.asarray(gradient, dtype=np.float64)
+    first_moment = beta_1 * np.asarray(first_moment) + (1 - beta_1) * gradient
+    largest_gradient = np.maximum(beta_2 * np.asarray(largest_gradient), np.abs(gradient))
+    correction = 1 - beta_1**step
+    new_weights = np.asarray(weights, dtype=np.float64) - learning_rate * first_moment / (
+        correction * (largest_gradient + epsilon)
+    )
+    return new_weights, first_moment, largest_gradient

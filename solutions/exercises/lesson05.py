@@ -1,0 +1,102 @@
+"""Reference solutions of lesson 05 (honest evaluation).
+
+Each function is the package's own code, copied from the module named above it: the
+course runs exactly this. Edit the package, then run
+`python -m mri_course.exercises.generate` to refresh this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mri_course.data.release import CLASS_NAMES
+from mri_course.intuition.loss import validate_probabilities
+
+
+# Exercise 5.1, from mri_course/evaluation/metrics.py
+def confusion_matrix(
+    true_labels: Sequence[int], predicted_labels: Sequence[int], classes: int = len(CLASS_NAMES)
+) -> np.ndarray:
+    """Count each (true class, predicted class) pair.
+
+    Cell ``[i, j]`` is the number of examples of true class ``i`` that the model called
+    class ``j``: the diagonal holds the right answers, everything else a specific mistake
+    ("a glioma called a meningioma"). Every class gets a row and a column, even one that
+    never occurs or is never predicted, so matrices of different test sets line up.
+
+    Args:
+        true_labels: the true class index of each example.
+        predicted_labels: the predicted class index of each example (same length).
+        classes: the number of classes (4 here).
+
+    Returns:
+        An integer array of shape ``(classes, classes)`` whose total is the number of
+        examples.
+    """
+    true_labels = np.asarray(true_labels, dtype=np.int64)
+    predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    if true_labels.shape != predicted_labels.shape:
+        raise ValueError(
+            f"{len(true_labels)} true labels but {len(predicted_labels)} predicted labels"
+        )
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (true_labels, predicted_labels), 1)
+    return matrix
+
+
+# Exercise 5.2, from mri_course/evaluation/metrics.py
+def per_class_recall(confusion: np.ndarray) -> np.ndarray:
+    """The share of each class's examples that the model found (its sensitivity).
+
+    Recall of class ``i`` is the diagonal cell ``[i, i]`` divided by the total of row
+    ``i``: of the scans that truly show this tumour, the share called by its name. A class
+    with no examples has no recall: it is NaN, not 0 (nothing was missed) and not 1
+    (nothing was found).
+
+    Args:
+        confusion: a square confusion matrix, rows = true class, columns = predicted.
+
+    Returns:
+        A float array with one recall per class, NaN for a class with no examples.
+    """
+    confusion = np.asarray(confusion, dtype=np.float64)
+    found = np.diag(confusion)
+    actual = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(actual > 0, found / actual, np.nan)
+
+
+# Exercise 5.3, from mri_course/evaluation/calibration.py
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = 10
+) -> float:
+    """The average gap between confidence and accuracy, over equal-width confidence bins.
+
+    Each prediction's confidence is its highest probability, and it is right when that
+    class is the true one. Split ``(0, 1]`` into ``bins`` equal intervals (a confidence of
+    exactly 1.0 falls in the last one, ``(0.9, 1.0]`` with 10 bins); in each bin compare the
+    mean confidence with the accuracy; the ECE is the sum of those gaps, each weighted by
+    the share of predictions in its bin. 0 is perfectly calibrated.
+
+    Args:
+        probabilities: ``(examples, classes)`` predicted probabilities, rows summing to 1.
+        labels: the true class index of each example.
+        bins: the number of equal-width confidence bins.
+
+    Returns:
+        The ECE as a float between 0 and 1.
+    """
+    probabilities = validate_probabilities(probabilities)
+    labels = np.asarray(labels)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            gap = abs(correct[in_bin].mean() - confidence[in_bin].mean())
+            error += in_bin.mean() * gap
+    return float(error)
