@@ -13,13 +13,21 @@ Environment variables
 ``MRI_COURSE_SEED``     integer seed for splits, shuffling and the synthetic data (default 42)
 ``MRI_COURSE_XCEPTION_WEIGHTS``  a local copy of Keras' Xception ImageNet weights (the
                         ``..._notop.h5`` file), for machines that cannot download them
+``MRI_COURSE_GEMINI_MODEL``  the Gemini model that writes explanations (default
+                        ``gemini-3.8-flash``, a stable Flash model)
+``MRI_COURSE_GEMINI_BASE_URL``  another address for the Gemini API: a proxy, or the
+                        loopback stub the tests and lesson 07 use
+``MRI_COURSE_GEMINI_TIMEOUT``  seconds an explanation may wait for Gemini (default 30)
+``GEMINI_API_KEY``, then ``GOOGLE_API_KEY``  the Gemini API key; without one the course
+                        explains offline. The key is never printed.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROFILE_ENV = "MRI_COURSE_PROFILE"
@@ -28,6 +36,14 @@ MODELS_ENV = "MRI_COURSE_MODELS"
 CACHE_ENV = "MRI_COURSE_CACHE"
 SEED_ENV = "MRI_COURSE_SEED"
 XCEPTION_WEIGHTS_ENV = "MRI_COURSE_XCEPTION_WEIGHTS"
+GEMINI_MODEL_ENV = "MRI_COURSE_GEMINI_MODEL"
+GEMINI_BASE_URL_ENV = "MRI_COURSE_GEMINI_BASE_URL"
+GEMINI_TIMEOUT_ENV = "MRI_COURSE_GEMINI_TIMEOUT"
+GEMINI_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")  # the google-genai SDK's names
+
+DEFAULT_GEMINI_MODEL = "gemini-3.8-flash"
+"""A stable (GA) Flash model; the brief's ``gemini-1.5-flash`` is retired."""
+DEFAULT_GEMINI_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,11 @@ class Settings:
     cache_dir: Path
     seed: int
     xception_weights: Path | None = None
+    gemini_model: str = DEFAULT_GEMINI_MODEL
+    gemini_base_url: str | None = None
+    gemini_timeout_s: float = DEFAULT_GEMINI_TIMEOUT_S
+    # repr=False keeps the key out of every printed or logged Settings.
+    gemini_api_key: str | None = field(default=None, repr=False)
 
     def with_profile(self, name: str) -> Settings:
         """The same settings under another profile (e.g. for a command's ``--profile``)."""
@@ -117,8 +138,15 @@ class Settings:
                 f"models  : {self.models_dir}",
                 f"cache   : {self.cache_dir}",
                 f"seed    : {self.seed}",
+                f"gemini  : {self._describe_gemini()}",
             ]
         )
+
+    def _describe_gemini(self) -> str:
+        """The Gemini settings in words: whether a key is set, never the key itself."""
+        key = "API key set" if self.gemini_api_key else "no API key: offline explanations"
+        where = f", at {self.gemini_base_url}" if self.gemini_base_url else ""
+        return f"{self.gemini_model}{where}, {key}"
 
 
 def project_root() -> Path | None:
@@ -162,6 +190,29 @@ def _path_setting(environ: Mapping[str, str], name: str) -> Path | None:
     return Path(value).resolve()
 
 
+def _timeout_setting(environ: Mapping[str, str]) -> float:
+    text = environ.get(GEMINI_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_GEMINI_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise SettingsError(
+            f"{GEMINI_TIMEOUT_ENV}={text!r} is not a positive number of seconds, e.g. 30."
+        )
+    return seconds
+
+
+def _gemini_key(environ: Mapping[str, str]) -> str | None:
+    for name in GEMINI_KEY_ENVS:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (default: the process environment).
 
@@ -182,4 +233,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cache_dir=_path_setting(env, CACHE_ENV) or _default_cache_dir(env),
         seed=seed,
         xception_weights=_path_setting(env, XCEPTION_WEIGHTS_ENV),
+        gemini_model=env.get(GEMINI_MODEL_ENV, "").strip() or DEFAULT_GEMINI_MODEL,
+        gemini_base_url=env.get(GEMINI_BASE_URL_ENV, "").strip() or None,
+        gemini_timeout_s=_timeout_setting(env),
+        gemini_api_key=_gemini_key(env),
     )

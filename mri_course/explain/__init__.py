@@ -1,0 +1,123 @@
+"""Explain a prediction in plain words: Gemini when it can, the offline explainer otherwise.
+
+The pieces, one idea each:
+
+* :mod:`.facts`: the measured facts (prediction, runner-up, saliency regions, legend);
+* :mod:`.prompt`: the grounded prompt built from them (exercise 7.1);
+* :mod:`.client`: the Gemini call, its retries, its timeout and its faults;
+* :mod:`.parse`: the structured answer, checked (exercise 7.2);
+* :mod:`.offline`: the explanation from the facts alone;
+* :mod:`.stub_server`: a loopback stand-in for the Gemini API, for tests and lesson 07.
+
+The app calls :func:`explain`, which never raises for a missing or refused key, a quota
+answer, a server error, a timeout, a blocked or empty answer, or an answer of the wrong
+shape: it returns the offline explanation with a notice saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from mri_course.config import Settings, load_settings
+from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
+from mri_course.explain.facts import FactsError, PredictionFacts
+from mri_course.explain.offline import offline_explanation
+from mri_course.explain.parse import AnswerError, GeminiAnswer, parse_answer
+from mri_course.explain.prompt import build_prompt
+from mri_course.explain.result import OFFLINE_HEADING, Explanation
+
+__all__ = [
+    "OFFLINE_HEADING",
+    "AnswerError",
+    "Explanation",
+    "FactsError",
+    "GeminiAnswer",
+    "GeminiFault",
+    "PredictionFacts",
+    "RetryPolicy",
+    "build_prompt",
+    "explain",
+    "offline_explanation",
+    "parse_answer",
+]
+
+logger = logging.getLogger(__name__)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_png(data: bytes, name: str) -> None:
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"{name} must be PNG bytes, not {type(data).__name__}")
+    if not bytes(data[:8]) == PNG_SIGNATURE:
+        raise ValueError(
+            f"{name} is not a PNG image: encode it first, e.g. with "
+            "PIL.Image.fromarray(array).save(buffer, format='PNG')"
+        )
+
+
+def explain(
+    facts: PredictionFacts,
+    scan_png: bytes,
+    overlay_png: bytes,
+    settings: Settings | None = None,
+    *,
+    api_key: str | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Explanation:
+    """Explain one prediction with Gemini, or offline when Gemini cannot answer.
+
+    Args:
+        facts: the prediction and saliency facts of the scan.
+        scan_png: the scan as PNG bytes, as the learner sees it.
+        overlay_png: the scan with the saliency overlay, as PNG bytes.
+        settings: the course settings (Gemini model, base URL, timeout, key); default
+            :func:`~mri_course.config.load_settings`.
+        api_key: a key that overrides the settings' one (the app's Streamlit secrets).
+        retry: when to retry a 429 or 5xx answer; default :class:`RetryPolicy`.
+        sleep: how to wait between retries (tests pass a fake one).
+
+    Returns:
+        Gemini's checked answer (``source="gemini"``), or the offline explanation
+        (``source="offline"``) with a ``notice`` saying why Gemini was not used. It takes
+        at most the settings' timeout plus the retry policy's total wait.
+
+    Raises:
+        TypeError, ValueError: when an image is not PNG bytes (a bug in the caller, not a
+            fault of Gemini's).
+    """
+    _check_png(scan_png, "scan_png")
+    _check_png(overlay_png, "overlay_png")
+    settings = settings or load_settings()
+    key = api_key or settings.gemini_api_key
+    try:
+        text = ask_gemini(
+            build_prompt(facts),
+            bytes(scan_png),
+            bytes(overlay_png),
+            api_key=key,
+            model=settings.gemini_model,
+            base_url=settings.gemini_base_url,
+            timeout_s=settings.gemini_timeout_s,
+            retry=retry,
+            sleep=sleep,
+        )
+        answer = parse_answer(text)
+    except GeminiFault as fault:
+        if fault.kind != "no_key":
+            logger.warning("Gemini explanation not used (%s): %s", fault.kind, fault.message)
+        return offline_explanation(facts, notice=fault.message)
+    except AnswerError as error:
+        message = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
+        logger.warning("Gemini explanation not used: %s", message)
+        return offline_explanation(facts, notice=message)
+    return Explanation(
+        summary=answer.summary,
+        regions=answer.regions,
+        caveats=answer.caveats,
+        source="gemini",
+        gemini_model=settings.gemini_model,
+    )

@@ -1,0 +1,136 @@
+"""An explanation written from the measured facts alone, with no network and no key.
+
+It is the fallback whenever Gemini cannot answer, and useful on its own: it says what the
+classifier predicted and how torn it was, where the saliency mass lies and what to look for
+there, and what a saliency map cannot tell. It only restates facts and textbook knowledge
+of where each tumour type grows; it never claims to see the image.
+"""
+
+from __future__ import annotations
+
+from mri_course.explain.facts import METHOD_LABELS, PredictionFacts
+from mri_course.explain.parse import NOT_A_DIAGNOSIS
+from mri_course.explain.prompt import percent
+from mri_course.explain.result import Explanation
+
+CLASS_LABELS: dict[str, str] = {
+    "glioma": "glioma",
+    "meningioma": "meningioma",
+    "notumor": "no tumour",
+    "pituitary": "pituitary tumour",
+}
+"""Each class in a sentence."""
+
+WHERE_TO_LOOK: dict[str, str] = {
+    "glioma": (
+        "Gliomas grow inside the brain tissue, often with an irregular edge: the colours "
+        "should sit on such a mass if the model relies on the lesion."
+    ),
+    "meningioma": (
+        "Meningiomas grow from the membranes around the brain, so they usually press against "
+        "the skull: the colours should sit on a round mass at the brain's edge."
+    ),
+    "pituitary": (
+        "Pituitary tumours sit low in the middle of the head, at the base of the brain: the "
+        "colours should sit there."
+    ),
+    "notumor": (
+        "With no tumour predicted, the colours show what the model checked before ruling a "
+        "tumour out, not a lesion."
+    ),
+}
+"""Where each class's lesion is expected, so the learner can judge the saliency map."""
+
+METHOD_CAVEATS: dict[str, str] = {
+    "gradcam": (
+        "Grad-CAM is computed on the model's coarse last feature map and enlarged, so it "
+        "shows the area the model used, not exact pixels."
+    ),
+    "smoothgrad": (
+        "SmoothGrad averages gradients over noisy copies of the scan: finer than Grad-CAM, "
+        "but it can still light up edges that do not matter."
+    ),
+    "gradient": (
+        "A plain gradient map is noisy and follows edges; do not read much into single "
+        "bright pixels."
+    ),
+    "brief": (
+        "The original project's gradient map is noisy and follows edges; lesson 06 shows "
+        "where it misleads."
+    ),
+}
+
+TORN_MARGIN = 0.2  # the top two classes this close: the model is torn between them
+SURE_CONFIDENCE = 0.9
+CONCENTRATED_SHARE = 0.5  # one region holding this much of the mass: a focused map
+
+
+def _certainty(facts: PredictionFacts) -> str:
+    if facts.margin < TORN_MARGIN:
+        return (
+            f"The model is torn between {CLASS_LABELS[facts.predicted_class]} and "
+            f"{CLASS_LABELS[facts.runner_up]}: treat this prediction as uncertain."
+        )
+    if facts.confidence >= SURE_CONFIDENCE:
+        return "The model is confident; confidence is not proof, but it has little doubt."
+    return "The model leans clearly one way but is not sure."
+
+
+def _summary(facts: PredictionFacts) -> str:
+    return (
+        f"The classifier {facts.model_name} predicts {CLASS_LABELS[facts.predicted_class]} "
+        f"with {percent(facts.confidence)} confidence; the runner-up is "
+        f"{CLASS_LABELS[facts.runner_up]} at {percent(facts.runner_up_probability)}. "
+        + _certainty(facts)
+    )
+
+
+def _regions(facts: PredictionFacts) -> str:
+    summary = facts.region_summary
+    spread = (
+        "The attention is concentrated in that region."
+        if facts.dominant_share >= CONCENTRATED_SHARE
+        else "The attention is spread over several regions."
+    )
+    peak = summary["peak_region"]
+    peak_where = "there too" if peak == facts.dominant_region else f"in the {peak} of the image"
+    sentences = [
+        f"{METHOD_LABELS[facts.method]} puts the largest share of the attention, "
+        f"{percent(facts.dominant_share)}, in the {facts.dominant_region} of the image; its "
+        f"strongest spot is {peak_where}.",
+        spread,
+        f"{percent(summary['brain_area_above_threshold'])} of the brain is coloured (above "
+        f"the {summary['threshold_percentile']:.0f}th percentile).",
+        WHERE_TO_LOOK[facts.predicted_class],
+        "If the strongest colours fall on the skull, the background or the image border "
+        "instead, the model may be using something other than the anatomy.",
+        f"Colours: {facts.colour_legend}.",
+    ]
+    return " ".join(sentences)
+
+
+def offline_explanation(facts: PredictionFacts, notice: str | None = None) -> Explanation:
+    """Explain a prediction from its facts alone.
+
+    Args:
+        facts: the prediction and saliency facts of one scan.
+        notice: why Gemini was not used (shown above the explanation), if it was tried.
+
+    Returns:
+        An :class:`Explanation` with ``source="offline"``.
+    """
+    caveats = [
+        METHOD_CAVEATS[facts.method],
+        "A saliency map shows where the model looked, not why, and not whether it is right.",
+    ]
+    if facts.margin < TORN_MARGIN:
+        caveats.append("The runner-up is close: a small change in the scan could flip the answer.")
+    caveats.append(NOT_A_DIAGNOSIS)
+    return Explanation(
+        summary=_summary(facts),
+        regions=_regions(facts),
+        caveats=tuple(caveats),
+        source="offline",
+        gemini_model=None,
+        notice=notice,
+    )

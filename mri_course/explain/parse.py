@@ -1,0 +1,110 @@
+"""Read Gemini's structured answer, and refuse one that does not have the agreed shape.
+
+Asking for JSON makes an answer checkable, not correct: a model may still drop a field,
+leave it empty, or wrap the JSON in a Markdown fence. The parser says exactly what is
+wrong, so the caller can fall back to the offline explanation with a clear notice, and it
+makes sure every answer carries the not-a-diagnosis caveat.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ANSWER_SCHEMA: dict = {
+    "type": "OBJECT",
+    "properties": {
+        "summary": {"type": "STRING", "description": "the prediction in plain words"},
+        "regions": {"type": "STRING", "description": "what the highlighted regions suggest"},
+        "caveats": {"type": "ARRAY", "items": {"type": "STRING"}},
+    },
+    "required": ["summary", "regions", "caveats"],
+}
+"""The answer's shape in the Gemini API's schema format (``response_schema``)."""
+
+NOT_A_DIAGNOSIS = (
+    "This is not a diagnosis: it describes what a teaching model did, and only a radiologist "
+    "reading the scan can say what it shows."
+)
+"""The caveat every explanation carries."""
+
+_DENIES_DIAGNOSIS = re.compile(r"\b(not|no|never|cannot|can't)\b[^.]*\bdiagnos", re.IGNORECASE)
+
+
+class AnswerError(ValueError):
+    """Gemini's answer does not have the agreed shape; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class GeminiAnswer:
+    """The three fields of a checked answer."""
+
+    summary: str
+    regions: str
+    caveats: tuple[str, ...]
+
+
+def is_diagnosis_caveat(text: str) -> bool:
+    """True when ``text`` says that something is not (or cannot be) a diagnosis."""
+    return bool(_DENIES_DIAGNOSIS.search(text))
+
+
+def with_diagnosis_caveat(caveats: Iterable[str]) -> tuple[str, ...]:
+    """``caveats``, with ``NOT_A_DIAGNOSIS`` added at the end unless one already says so."""
+    kept = tuple(caveats)
+    return kept if any(is_diagnosis_caveat(item) for item in kept) else (*kept, NOT_A_DIAGNOSIS)
+
+
+def parse_answer(text: str) -> GeminiAnswer:
+    """Parse and check Gemini's JSON answer.
+
+    The answer must be a JSON object with a non-empty text ``"summary"``, a non-empty text
+    ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
+    stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
+    Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
+    The caveats go through ``with_diagnosis_caveat``, so the not-a-diagnosis caveat is
+    always there, once.
+
+    Args:
+        text: the answer's text, as Gemini returned it.
+
+    Returns:
+        The checked answer, with the caveats as a tuple.
+
+    Raises:
+        AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
+            empty text, or caveats that are not a list of texts.
+    """
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise AnswerError(
+            f"the answer is not JSON ({error.msg} at character {error.pos})"
+        ) from None
+    if not isinstance(data, dict):
+        raise AnswerError(
+            f"the answer is a JSON {type(data).__name__}, not an object with summary, "
+            "regions and caveats"
+        )
+    missing = [name for name in ("summary", "regions", "caveats") if name not in data]
+    if missing:
+        raise AnswerError(f"the answer lacks {', '.join(missing)}")
+    texts = {}
+    for name in ("summary", "regions"):
+        value = data[name]
+        if not isinstance(value, str) or not value.strip():
+            raise AnswerError(f'"{name}" must be a non-empty text, not {value!r}')
+        texts[name] = value.strip()
+    caveats = data["caveats"]
+    if not isinstance(caveats, list) or not all(isinstance(item, str) for item in caveats):
+        raise AnswerError(f'"caveats" must be a list of texts, not {caveats!r}')
+    kept = [item.strip() for item in caveats if item.strip()]
+    return GeminiAnswer(
+        summary=texts["summary"], regions=texts["regions"], caveats=with_diagnosis_caveat(kept)
+    )

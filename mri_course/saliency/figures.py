@@ -1,0 +1,192 @@
+"""Figures of lesson 06 and the app: overlays side by side, masks, and the trust measurements.
+
+Each function draws one matplotlib figure and returns it, so a lesson cell stays one line.
+Every overlay is drawn as its method draws it (the brief's with its dark blue wash) and
+comes with the legend that says what its colours mean.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from mri_course.data.release import CLASS_NAMES
+from mri_course.saliency.brief import brief_overlay
+from mri_course.saliency.mask import brain_mask, circular_mask
+from mri_course.saliency.methods import SaliencyMap
+from mri_course.saliency.overlay import colour_legend, overlay
+from mri_course.saliency.summary import EmptySaliencyError, region_summary
+from mri_course.saliency.trust import PointingGame, SanityCheck
+
+METHOD_TITLES = {
+    "brief": "the brief's gradient map",
+    "gradient": "gradient of the logit",
+    "smoothgrad": "SmoothGrad",
+    "gradcam": "Grad-CAM",
+}
+
+
+def saliency_overlay(image: np.ndarray, saliency: SaliencyMap) -> np.ndarray:
+    """The overlay as the method draws it (``uint8`` RGB): the brief's colours the whole scan."""
+    if saliency.method == "brief":
+        return brief_overlay(image, saliency.display)
+    return overlay(image, saliency.display)
+
+
+def saliency_legend(saliency: SaliencyMap) -> str:
+    """The true colour legend of :func:`saliency_overlay`'s drawing of ``saliency``."""
+    return colour_legend(
+        threshold_percentile=saliency.threshold_percentile,
+        colour_everywhere=saliency.method == "brief",
+    )
+
+
+def _caption(saliency: SaliencyMap) -> str:
+    try:
+        summary = region_summary(saliency)
+    except EmptySaliencyError:
+        return "empty map"
+    share = summary.mass_by_region[summary.dominant_region]
+    return f"{summary.dominant_region} {share:.0%}, peak {summary.peak_value:.2f}"
+
+
+def _scan(image: np.ndarray) -> np.ndarray:
+    return np.uint8(np.clip(np.asarray(image), 0, 255))
+
+
+def method_comparison(
+    image: np.ndarray, maps: Sequence[SaliencyMap], title: str = "", size: float = 2.6
+) -> Figure:
+    """The scan, then each method's overlay, with where its mass lies and the legends."""
+    figure, axes = plt.subplots(1, len(maps) + 1, figsize=(size * (len(maps) + 1), size + 1.1))
+    axes[0].imshow(_scan(image))
+    axes[0].set_title("scan", fontsize=9)
+    for axis, saliency in zip(axes[1:], maps, strict=True):
+        axis.imshow(saliency_overlay(image, saliency))
+        axis.set_title(f"{METHOD_TITLES[saliency.method]}\n{_caption(saliency)}", fontsize=8)
+    for axis in axes:
+        axis.axis("off")
+    legends = dict.fromkeys(saliency_legend(saliency) for saliency in maps)
+    figure.text(
+        0.01,
+        0.01,
+        "\n".join(textwrap.fill(legend, 160) for legend in legends),
+        fontsize=7,
+        va="bottom",
+    )
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout(rect=(0, 0.06 * len(legends), 1, 1))
+    return figure
+
+
+def models_comparison(
+    scans: Mapping[str, np.ndarray],
+    maps: Mapping[str, Sequence[SaliencyMap]],
+    probabilities: Mapping[str, np.ndarray] | None = None,
+    title: str = "",
+    size: float = 2.4,
+) -> Figure:
+    """One row per model: its scan (at the model's input size) and each method's overlay.
+
+    Args:
+        scans: model name -> the scan as that model sees it.
+        maps: model name -> the maps of that scan, one per method.
+        probabilities: model name -> the model's class probabilities, for the row title.
+        title: the figure's title.
+    """
+    names = list(maps)
+    columns = 1 + max(len(row) for row in maps.values())
+    figure, axes = plt.subplots(
+        len(names),
+        columns,
+        figsize=(size * columns, (size + 0.5) * len(names) + 1.0),
+        squeeze=False,
+    )
+    for row, name in enumerate(names):
+        label = name
+        if probabilities and name in probabilities:
+            scores = np.asarray(probabilities[name])
+            best = int(np.argmax(scores))
+            label = f"{name}\n{CLASS_NAMES[best]} {scores[best]:.0%}"
+        axes[row][0].imshow(_scan(scans[name]))
+        axes[row][0].set_title(label, fontsize=8)
+        for col, saliency in enumerate(maps[name], start=1):
+            axes[row][col].imshow(saliency_overlay(scans[name], saliency))
+            axes[row][col].set_title(
+                f"{METHOD_TITLES[saliency.method]}\n{_caption(saliency)}", fontsize=7
+            )
+        for axis in axes[row]:
+            axis.axis("off")
+    legends = dict.fromkeys(saliency_legend(s) for row in maps.values() for s in row)
+    figure.text(
+        0.01,
+        0.01,
+        "\n".join(textwrap.fill(legend, 170) for legend in legends),
+        fontsize=7,
+        va="bottom",
+    )
+    if title:
+        figure.suptitle(title, fontsize=10)
+    figure.tight_layout(rect=(0, 0.04 * len(legends), 1, 1))
+    return figure
+
+
+def mask_comparison(images: Sequence[np.ndarray], size: float = 2.6) -> Figure:
+    """Each scan with the brief's fixed circle (red) and the brain found in it (green)."""
+    figure, axes = plt.subplots(1, len(images), figsize=(size * len(images), size + 0.4))
+    axes = np.atleast_1d(axes)
+    for axis, image in zip(axes, images, strict=True):
+        height, width = image.shape[:2]
+        axis.imshow(_scan(image))
+        axis.contour(circular_mask(height, width), levels=[0.5], colors="red", linewidths=1)
+        axis.contour(brain_mask(image), levels=[0.5], colors="lime", linewidths=1)
+        axis.axis("off")
+    figure.suptitle(
+        "red: the brief's fixed circle; green: the brain found in the image", fontsize=9
+    )
+    figure.tight_layout()
+    return figure
+
+
+def sanity_chart(checks: Sequence[SanityCheck]) -> Figure:
+    """Rank correlation with the trained model's map as the model is randomised, per method."""
+    figure, axis = plt.subplots(figsize=(6.5, 3.4))
+    for check in checks:
+        stages = ["trained", *(f"+ {stage}" for stage in check.stages)]
+        axis.plot(stages, [1.0, *check.correlations], marker="o", label=METHOD_TITLES[check.method])
+    axis.axhline(0, color="grey", linewidth=0.8)
+    lowest = min((c for check in checks for c in check.correlations if np.isfinite(c)), default=0)
+    axis.set_ylim(min(-0.2, lowest - 0.05), 1.05)
+    axis.set_ylabel("rank correlation with\nthe trained model's map")
+    axis.set_xlabel("weights randomised, cumulatively from the top")
+    axis.set_title(
+        "Sanity check: a faithful map must change when the model is destroyed", fontsize=9
+    )
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def pointing_chart(games: Sequence[PointingGame]) -> Figure:
+    """The pointing game's hit rate per method, with chance marked on each bar."""
+    figure, axis = plt.subplots(figsize=(6.5, 3.2))
+    positions = np.arange(len(games))
+    bars = axis.bar(positions, [game.hit_rate for game in games], color="tab:blue")
+    axis.bar_label(bars, labels=[f"{game.hit_rate:.0%}" for game in games], fontsize=8)
+    axis.hlines([game.chance for game in games], positions - 0.4, positions + 0.4, colors="black")
+    axis.set_xticks(positions, [METHOD_TITLES[game.method] for game in games], fontsize=8)
+    axis.set_ylim(0, 1.12)
+    axis.set_ylabel("peak inside the lesion")
+    images = games[0].images if games else 0
+    axis.set_title(
+        f"Pointing game on {images} synthetic scans with a lesion\n(black line: chance, the "
+        "share of the brain the lesion covers)",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,527 @@
+"""mri_course.explain: facts, the grounded prompt, the answer parser, the offline explainer,
+and the real google-genai SDK against a loopback server that answers like the Gemini API."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import logging
+import pickle
+import socket
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mri_course.config import DEFAULT_GEMINI_MODEL, SettingsError, load_settings
+from mri_course.data.release import CLASS_NAMES
+from mri_course.explain import (
+    OFFLINE_HEADING,
+    AnswerError,
+    Explanation,
+    FactsError,
+    GeminiFault,
+    PredictionFacts,
+    RetryPolicy,
+    build_prompt,
+    explain,
+    offline_explanation,
+    parse_answer,
+)
+from mri_course.explain.client import ask_gemini, call_within
+from mri_course.explain.parse import NOT_A_DIAGNOSIS
+from mri_course.explain.stub_server import (
+    INVALID_KEY,
+    NO_SUCH_MODEL,
+    QUOTA,
+    SERVER_ERROR,
+    UNAVAILABLE,
+    GeminiStub,
+    StubReply,
+    answer_reply,
+    blocked_reply,
+    empty_reply,
+    error_reply,
+    raw_reply,
+)
+
+KEY = "AIzaTEST-secret-key-0123456789"
+LEGEND = (
+    "dark red = strongest attention, yellow/green = medium, blue = weakest; "
+    "uncoloured = below the 80th percentile"
+)
+SUMMARY = {
+    "method": "gradcam",
+    "dominant_region": "upper left",
+    "mass_by_region": {
+        "upper left": 0.46,
+        "upper right": 0.10,
+        "lower left": 0.14,
+        "lower right": 0.10,
+        "centre": 0.20,
+    },
+    "peak_region": "upper left",
+    "peak_value": 1.0,
+    "brain_area_above_threshold": 0.12,
+    "threshold_percentile": 80.0,
+}
+GOOD_ANSWER = {
+    "summary": "The model predicts glioma with 97.1% confidence; meningioma is far behind.",
+    "regions": "The dark red area sits in the upper part of the image left, on brain tissue.",
+    "caveats": ["Grad-CAM is coarse."],
+}
+
+
+@pytest.fixture
+def facts() -> PredictionFacts:
+    return PredictionFacts.from_prediction(
+        [0.9712, 0.0211, 0.0050, 0.0027], CLASS_NAMES, SUMMARY, LEGEND, "cnn_cpu"
+    )
+
+
+def _png(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+SCAN, OVERLAY = _png(1), _png(2)
+
+
+@pytest.fixture
+def stub():
+    """A loopback Gemini API (ThreadingHTTPServer on 127.0.0.1, port 0, in a thread)."""
+    with GeminiStub([answer_reply(GOOD_ANSWER)]) as server:
+        yield server
+
+
+def _settings(stub: GeminiStub, timeout_s: float = 5.0, key: str | None = KEY):
+    base = load_settings({})
+    return replace(
+        base, gemini_base_url=stub.base_url, gemini_api_key=key, gemini_timeout_s=timeout_s
+    )
+
+
+class FakeSleep:
+    """Records the waits instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def test_gemini_settings_default_to_a_current_flash_model_and_no_key():
+    settings = load_settings({})
+    assert settings.gemini_model == DEFAULT_GEMINI_MODEL
+    assert "flash" in DEFAULT_GEMINI_MODEL and "1.5" not in DEFAULT_GEMINI_MODEL
+    assert settings.gemini_base_url is None
+    assert settings.gemini_timeout_s == 30.0
+    assert settings.gemini_api_key is None
+    assert "no API key" in settings.describe()
+
+
+def test_gemini_settings_come_from_the_environment():
+    settings = load_settings(
+        {
+            "MRI_COURSE_GEMINI_MODEL": "gemini-2.5-flash",
+            "MRI_COURSE_GEMINI_BASE_URL": "http://127.0.0.1:9",
+            "MRI_COURSE_GEMINI_TIMEOUT": "2.5",
+            "GOOGLE_API_KEY": "google-key",
+            "GEMINI_API_KEY": KEY,
+        }
+    )
+    assert settings.gemini_model == "gemini-2.5-flash"
+    assert settings.gemini_base_url == "http://127.0.0.1:9"
+    assert settings.gemini_timeout_s == 2.5
+    assert settings.gemini_api_key == KEY  # GEMINI_API_KEY comes first
+    assert load_settings({"GOOGLE_API_KEY": "google-key"}).gemini_api_key == "google-key"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "nan", "inf"])
+def test_a_bad_timeout_names_the_setting(value):
+    with pytest.raises(SettingsError, match=f"MRI_COURSE_GEMINI_TIMEOUT='{value}'"):
+        load_settings({"MRI_COURSE_GEMINI_TIMEOUT": value})
+
+
+def test_the_key_is_never_in_the_settings_description_or_repr():
+    settings = load_settings({"GEMINI_API_KEY": KEY})
+    assert settings.gemini_api_key == KEY
+    for text in (settings.describe(), repr(settings), str(settings)):
+        assert KEY not in text
+    assert "API key set" in settings.describe()
+
+
+# --- facts ------------------------------------------------------------------------------
+
+
+def test_facts_rank_the_classes_whatever_order_they_come_in():
+    order = ("pituitary", "glioma", "notumor", "meningioma")
+    facts = PredictionFacts.from_prediction([0.05, 0.55, 0.1, 0.3], order, SUMMARY, LEGEND, "m")
+    assert (facts.predicted_class, facts.runner_up) == ("glioma", "meningioma")
+    assert facts.confidence == pytest.approx(0.55)
+    assert facts.runner_up_probability == pytest.approx(0.3)
+    assert list(facts.probabilities) == list(CLASS_NAMES)
+    assert facts.probabilities["pituitary"] == pytest.approx(0.05)
+    assert facts.margin == pytest.approx(0.25)
+    assert facts.method == "gradcam" and facts.dominant_share == pytest.approx(0.46)
+
+
+def test_facts_cannot_be_changed_but_can_be_kept(facts):
+    with pytest.raises(AttributeError):
+        facts.confidence = 0.5
+    with pytest.raises(TypeError, match="cannot be changed"):
+        facts.probabilities["glioma"] = 0.1
+    with pytest.raises(TypeError, match="cannot be changed"):
+        facts.region_summary["mass_by_region"].update(centre=1.0)
+    assert pickle.loads(pickle.dumps(facts)) == facts  # Streamlit's cache pickles
+    assert copy.deepcopy(facts) == facts
+    assert json.loads(json.dumps(facts.region_summary))["dominant_region"] == "upper left"
+
+
+def _summary(**changes):
+    return {**SUMMARY, **changes}
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "names", "summary", "legend", "says"),
+    [
+        ([2.1, -0.3, 0.4, 1.0], CLASS_NAMES, SUMMARY, LEGEND, "not all between 0 and 1"),
+        ([0.5, 0.3, 0.1, 0.05], CLASS_NAMES, SUMMARY, LEGEND, "sum to 0.9500, not 1"),
+        ([[0.7, 0.1, 0.1, 0.1]], CLASS_NAMES, SUMMARY, LEGEND, "shape (1, 4)"),
+        ([0.7, 0.2, 0.1], CLASS_NAMES[:3], SUMMARY, LEGEND, "four classes"),
+        ([0.7, 0.1, 0.1, 0.1], ("a", "b", "c", "d"), SUMMARY, LEGEND, "four classes"),
+        ([0.7, 0.1, 0.1, 0.1], CLASS_NAMES, {"method": "gradcam"}, LEGEND, "lacks dominant"),
+        ([0.7, 0.1, 0.1, 0.1], CLASS_NAMES, _summary(method="lime"), LEGEND, "'lime'"),
+        ([0.7, 0.1, 0.1, 0.1], CLASS_NAMES, _summary(peak_region="top"), LEGEND, "peak_region"),
+        (
+            [0.7, 0.1, 0.1, 0.1],
+            CLASS_NAMES,
+            _summary(mass_by_region={**SUMMARY["mass_by_region"], "centre": 0.9}),
+            LEGEND,
+            "sums to 1.700",
+        ),
+        (
+            [0.7, 0.1, 0.1, 0.1],
+            CLASS_NAMES,
+            _summary(mass_by_region={"left": 0.5, "right": 0.5}),
+            LEGEND,
+            "exactly the regions",
+        ),
+        ([0.7, 0.1, 0.1, 0.1], CLASS_NAMES, _summary(threshold_percentile=180), LEGEND, "0..100"),
+        ([0.7, 0.1, 0.1, 0.1], CLASS_NAMES, SUMMARY, "  ", "colour_legend is empty"),
+    ],
+)
+def test_facts_refuse_bad_inputs_with_a_clear_message(probabilities, names, summary, legend, says):
+    with pytest.raises(FactsError) as raised:
+        PredictionFacts.from_prediction(probabilities, names, summary, legend, "cnn_cpu")
+    assert says in str(raised.value)
+
+
+# --- prompt, parser, offline explanation ------------------------------------------------
+
+
+def test_the_prompt_is_grounded_in_the_facts(facts):
+    prompt = build_prompt(facts)
+    for fact in ("glioma, 97.1%", "meningioma, 2.1%", "upper left 46.0%", LEGEND, "Grad-CAM"):
+        assert fact in prompt
+    assert "image left" in prompt and "not a diagnosis" in prompt
+    assert all(f'"{name}"' in prompt for name in ("summary", "regions", "caveats"))
+    assert "cyan" not in prompt.lower()
+
+
+def test_the_parser_reads_a_fenced_answer_and_adds_the_diagnosis_caveat():
+    answer = parse_answer(
+        '```json\n{"summary": " S ", "regions": "R", "caveats": [" C ", ""]}\n```'
+    )
+    assert (answer.summary, answer.regions) == ("S", "R")
+    assert answer.caveats == ("C", NOT_A_DIAGNOSIS)
+    own = parse_answer('{"summary": "S", "regions": "R", "caveats": ["This is not a diagnosis."]}')
+    assert own.caveats == ("This is not a diagnosis.",)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("The model looked at the tumour.", "not JSON"),
+        ('["summary"]', "JSON list"),
+        ('{"summary": "S", "caveats": []}', "lacks regions"),
+        ('{"summary": "", "regions": "R", "caveats": []}', '"summary" must be a non-empty text'),
+        ('{"summary": "S", "regions": "R", "caveats": "none"}', '"caveats" must be a list'),
+    ],
+)
+def test_the_parser_names_what_is_wrong(text, says):
+    with pytest.raises(AnswerError) as raised:
+        parse_answer(text)
+    assert says in str(raised.value)
+
+
+def test_the_offline_explanation_is_labelled_and_built_from_the_facts(facts):
+    explanation = offline_explanation(facts)
+    assert explanation.source == "offline" and explanation.heading == OFFLINE_HEADING
+    assert "Offline explanation, not from Gemini" in explanation.to_markdown()
+    assert "glioma with 97.1% confidence" in explanation.summary
+    assert "meningioma at 2.1%" in explanation.summary
+    assert "46.0%, in the upper left of the image" in explanation.regions
+    assert LEGEND in explanation.regions and "patient's left" not in explanation.regions
+    assert explanation.caveats[-1] == NOT_A_DIAGNOSIS
+    assert "torn" not in explanation.summary
+
+
+def test_the_offline_explanation_says_when_the_model_is_torn():
+    torn = PredictionFacts.from_prediction(
+        [0.05, 0.45, 0.1, 0.4], CLASS_NAMES, SUMMARY, LEGEND, "m"
+    )
+    explanation = offline_explanation(torn, notice="Gemini is away.")
+    assert "torn between meningioma and pituitary tumour" in explanation.summary
+    assert any("runner-up is close" in caveat for caveat in explanation.caveats)
+    assert "_Gemini is away._" in explanation.to_markdown()
+    assert "(Gemini is away.)" in explanation.to_text()
+
+
+def test_an_explanation_knows_only_two_sources():
+    with pytest.raises(ValueError, match="source"):
+        Explanation("s", "r", (), source="guess")
+
+
+# --- the real SDK against the loopback Gemini API ---------------------------------------
+
+
+def test_gemini_answer_is_parsed_and_labelled(facts, stub):
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub))
+    assert explanation.source == "gemini" and explanation.notice is None
+    assert explanation.gemini_model == DEFAULT_GEMINI_MODEL
+    assert explanation.heading == f"Explanation by Gemini ({DEFAULT_GEMINI_MODEL})"
+    assert explanation.summary == GOOD_ANSWER["summary"]
+    assert explanation.regions == GOOD_ANSWER["regions"]
+    assert explanation.caveats == ("Grad-CAM is coarse.", NOT_A_DIAGNOSIS)
+    [request] = stub.requests
+    assert request.path.endswith(f"/models/{DEFAULT_GEMINI_MODEL}:generateContent")
+    assert request.api_key == KEY  # the SDK sends it in the x-goog-api-key header
+    assert request.headers["x-server-timeout"] == "5"  # the timeout reached the SDK
+
+
+def _decode(data: str) -> bytes:
+    """Proto JSON bytes: base64, standard or URL-safe (this SDK writes URL-safe)."""
+    return base64.urlsafe_b64decode(data.replace("+", "-").replace("/", "_"))
+
+
+def test_the_request_carries_both_images_and_the_facts(facts, stub):
+    explain(facts, SCAN, OVERLAY, _settings(stub))
+    body = stub.requests[0].body
+    parts = [part for content in body["contents"] for part in content["parts"]]
+    images = [part["inlineData"] for part in parts if "inlineData" in part]
+    # proto JSON accepts both spellings; this SDK writes mime_type
+    mime_types = [image.get("mimeType", image.get("mime_type")) for image in images]
+    assert mime_types == ["image/png", "image/png"]
+    assert [_decode(image["data"]) for image in images] == [SCAN, OVERLAY]
+    text = "\n".join(part["text"] for part in parts if "text" in part)
+    assert text.index("scan") < text.index("overlay")  # the order the images come in
+    for fact in ("glioma", "97.1%", "meningioma", "2.1%", "upper left", LEGEND):
+        assert fact in text
+    config = body["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert config["responseSchema"]["required"] == ["summary", "regions", "caveats"]
+
+
+FAULTS = {
+    "invalid key": ([INVALID_KEY], "refused the API key", 1),
+    "retired model": ([NO_SUCH_MODEL], f"no model '{DEFAULT_GEMINI_MODEL}'", 1),
+    "quota": ([QUOTA], "quota is used up for now (429 RESOURCE_EXHAUSTED", 3),
+    "server error": ([SERVER_ERROR], "server error (500 INTERNAL", 3),
+    "overloaded": ([UNAVAILABLE], "server error (503 UNAVAILABLE", 3),
+    "other refusal": (
+        [error_reply(400, "INVALID_ARGUMENT", "Unable to process input image.")],
+        "refused the request (400 INVALID_ARGUMENT: Unable to process input image)",
+        1,
+    ),
+    "blocked": ([blocked_reply("SAFETY")], "declined to answer (blocked: SAFETY)", 1),
+    "blocked candidate": ([empty_reply("SAFETY")], "declined to answer (finish reason: SAFETY)", 1),
+    "empty": ([empty_reply("STOP")], "empty answer (finish reason: STOP)", 1),
+    "not JSON": ([answer_reply("I think it is a glioma.")], "expected shape: the answer is not", 1),
+    "a proxy's page": ([raw_reply("<html>Bad gateway</html>")], "failed unexpectedly", 1),
+    "missing field": (
+        [answer_reply({"summary": "S", "caveats": []})],
+        "expected shape: the answer lacks regions",
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_each_fault_gives_the_offline_explanation_with_a_clear_notice(facts, stub, fault):
+    replies, says, requests = FAULTS[fault]
+    stub.reply_with(*replies)
+    sleep = FakeSleep()
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=sleep)
+    assert explanation.source == "offline" and explanation.heading == OFFLINE_HEADING
+    assert says in explanation.notice
+    assert len(stub.requests) == requests  # only 429 and 5xx are retried
+    assert explanation.caveats[-1] == NOT_A_DIAGNOSIS
+    if requests > 1:
+        assert sleep.waits == [1.0, 2.0]  # exponential backoff
+        assert "Tried 3 times" in explanation.notice
+
+
+def test_a_429_is_retried_with_backoff_and_then_succeeds(facts, stub):
+    stub.reply_with(QUOTA, answer_reply(GOOD_ANSWER))
+    sleep = FakeSleep()
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=sleep)
+    assert explanation.source == "gemini"
+    assert len(stub.requests) == 2 and sleep.waits == [1.0]
+
+
+def test_the_wait_the_server_asks_for_is_honoured(facts, stub):
+    stub.reply_with(
+        error_reply(503, "UNAVAILABLE", "busy", retry_after_s=3), answer_reply(GOOD_ANSWER)
+    )
+    sleep = FakeSleep()
+    assert explain(facts, SCAN, OVERLAY, _settings(stub), sleep=sleep).source == "gemini"
+    assert sleep.waits == [3.0]
+
+
+def test_a_wait_beyond_the_budget_is_not_taken(facts, stub):
+    retry_info = {
+        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+        "retryDelay": "37s",
+    }
+    quota = StubReply(
+        status=429,
+        body={
+            "error": {
+                "code": 429,
+                "message": "You exceeded your current quota.",
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [retry_info],
+            }
+        },
+    )
+    stub.reply_with(quota, answer_reply(GOOD_ANSWER))
+    sleep = FakeSleep()
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=sleep)
+    assert explanation.source == "offline" and "asked to wait 37 s" in explanation.notice
+    assert sleep.waits == [] and len(stub.requests) == 1
+
+
+def test_the_total_backoff_is_bounded(facts, stub):
+    stub.reply_with(UNAVAILABLE)
+    sleep = FakeSleep()
+    policy = RetryPolicy(attempts=10, first_delay_s=1.0, max_total_delay_s=4.0)
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), retry=policy, sleep=sleep)
+    assert explanation.source == "offline" and explanation.notice.endswith("Tried 3 times.")
+    assert "asked to wait" not in explanation.notice  # the course's own backoff ran out
+    assert sleep.waits == [1.0, 2.0] and len(stub.requests) == 3  # a wait of 4 would pass 4 s
+
+
+def test_a_slow_gemini_times_out_within_the_bound(facts, stub):
+    stub.reply_with(answer_reply(GOOD_ANSWER, delay_s=10))
+    start = time.monotonic()
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub, timeout_s=0.5), sleep=FakeSleep())
+    took = time.monotonic() - start
+    assert explanation.source == "offline" and "did not answer within 0.5 s" in explanation.notice
+    assert took < 3.0  # the timeout, plus starting the SDK
+
+
+def test_a_trickling_gemini_cannot_outlast_the_timeout(facts, stub):
+    stub.reply_with(replace(answer_reply(GOOD_ANSWER), trickle_s=0.2))  # each read is quick
+    start = time.monotonic()
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub, timeout_s=1.0), sleep=FakeSleep())
+    assert explanation.source == "offline" and "did not answer within 1 s" in explanation.notice
+    assert time.monotonic() - start < 3.0
+
+
+def test_the_whole_call_has_one_hard_deadline():
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        call_within(0.2, lambda: time.sleep(3))
+    assert time.monotonic() - start < 1.0
+    assert call_within(1.0, lambda: 42) == 42
+    with pytest.raises(KeyError):
+        call_within(1.0, lambda: {}["missing"])
+
+
+def test_an_unreachable_gemini_is_a_network_fault(facts, stub):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = replace(_settings(stub), gemini_base_url=f"http://127.0.0.1:{port}")
+    explanation = explain(facts, SCAN, OVERLAY, settings, sleep=FakeSleep())
+    assert explanation.source == "offline"
+    assert f"Could not reach Gemini at http://127.0.0.1:{port}" in explanation.notice
+
+
+def test_no_key_gives_the_offline_explanation_without_a_network_call(facts, stub):
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub, key=None))
+    assert explanation.source == "offline" and "No Gemini API key" in explanation.notice
+    assert stub.requests == []
+
+
+def test_a_key_given_by_the_app_overrides_the_settings(facts, stub):
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub, key=None), api_key=KEY)
+    assert explanation.source == "gemini" and stub.requests[0].api_key == KEY
+
+
+def test_a_vertex_setting_in_the_environment_does_not_divert_the_key(facts, stub, monkeypatch):
+    monkeypatch.setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
+    assert explain(facts, SCAN, OVERLAY, _settings(stub)).source == "gemini"
+
+
+def test_images_must_be_png_bytes(facts, stub):
+    with pytest.raises(ValueError, match="overlay_png is not a PNG"):
+        explain(facts, SCAN, b"GIF89a...", _settings(stub))
+    with pytest.raises(TypeError, match="scan_png must be PNG bytes"):
+        explain(facts, np.zeros((4, 4)), OVERLAY, _settings(stub))
+
+
+LEAKY_REPLIES = [
+    error_reply(400, "INVALID_ARGUMENT", f"API key not valid: {KEY}"),  # a proxy echoing it
+    error_reply(429, "RESOURCE_EXHAUSTED", f"quota of key {KEY} exceeded"),
+    error_reply(500, "INTERNAL", f"failed for {KEY}"),
+    error_reply(418, "UNKNOWN", f"teapot {KEY}"),
+    StubReply(body={"usageMetadata": {"promptTokenCount": KEY}}),  # unreadable, echoes it
+    answer_reply(f'{{"summary": "{KEY}", "regions": "", "caveats": []}}'),
+]
+
+
+@pytest.mark.parametrize(
+    "reply", LEAKY_REPLIES, ids=["400", "429", "500", "418", "unreadable", "bad answer"]
+)
+def test_the_key_never_appears_in_notices_logs_output_or_exceptions(
+    facts, stub, reply, caplog, capsys
+):
+    caplog.set_level(logging.DEBUG)  # every logger: ours, the SDK's, httpx's
+    stub.reply_with(reply)
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=FakeSleep())
+    assert explanation.source == "offline"
+    assert KEY not in explanation.notice and KEY not in explanation.to_markdown()
+    with pytest.raises((GeminiFault, AnswerError)) as raised:
+        text = ask_gemini(
+            "prompt", SCAN, OVERLAY, api_key=KEY, model="m", base_url=stub.base_url,
+            timeout_s=5, sleep=FakeSleep(),
+        )  # fmt: skip
+        parse_answer(text)
+    assert KEY not in str(raised.value) and KEY not in repr(raised.value)
+    hidden = raised.value.__context__ is None or raised.value.__suppress_context__
+    assert raised.value.__cause__ is None and hidden  # no SDK error text in a traceback
+    assert caplog.records, "nothing was logged: the check below would prove nothing"
+    assert KEY not in caplog.text
+    assert all(KEY not in record.getMessage() for record in caplog.records)
+    captured = capsys.readouterr()
+    assert KEY not in captured.out and KEY not in captured.err
+
+
+def test_the_waits_between_retries_do_not_eat_the_timeout(facts, stub):
+    stub.reply_with(UNAVAILABLE, answer_reply(GOOD_ANSWER))
+    policy = RetryPolicy(first_delay_s=1.2, max_total_delay_s=2.0)  # a wait longer than the
+    settings = _settings(stub, timeout_s=1.0)  # timeout: the retry must still get its second
+    explanation = explain(facts, SCAN, OVERLAY, settings, retry=policy, sleep=time.sleep)
+    assert explanation.source == "gemini" and len(stub.requests) == 2
