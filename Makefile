@@ -22,6 +22,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+## app: install everything and open the Streamlit app (the shipped CNN works out of the box)
+app: $(STAMP)
+	$(BIN)/streamlit run app/streamlit_app.py
+
 ## exercises: regenerate stubs, solution copies and lesson notebooks from the references
 exercises: $(STAMP)
 	$(BIN)/python -m mri_course.exercises.generate

@@ -1,0 +1,146 @@
+"""What the app keeps between reruns: models (once per process) and explanations (per scan).
+
+Streamlit runs the whole page script again on every click. Two caches keep that cheap:
+
+* ``st.cache_resource`` keeps *one shared object* per key for the life of the server
+  process: a loaded, compiled model is big, slow to make and safe to share between
+  sessions, so every visitor uses the same one. It is never copied.
+* ``st.cache_data`` keeps *a value* per key (its arguments, hashed) and hands each caller a
+  fresh copy (it pickles it): right for results such as an explanation, which is cheap to
+  copy, expensive to make (a Gemini call), and the same for the same inputs.
+
+Arguments whose names start with ``_`` are not hashed into the key: the explanation cache
+is keyed by the scan's fingerprint, the model and the method, not by the PNG bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from mri_course.analysis import CompiledModel
+from mri_course.config import Settings
+from mri_course.data.locate import find_dataset_root
+from mri_course.data.release import CLASS_NAMES
+from mri_course.explain import Explanation, PredictionFacts, explain
+from mri_course.models.registry import ModelEntry
+from mri_course.ood import FeatureDetector, detector_path
+from mri_course.training.save import card_path, load_card
+
+logger = logging.getLogger("mri_course.app")
+
+GEMINI_SECRET_NAMES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+SAMPLE_SPLIT = "Testing"
+"""Samples come from the official test folder: scans the models never trained on."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A course model ready to analyse scans, with what was saved beside it."""
+
+    path: Path
+    name: str  # the file's stem ("compact_cnn", "cnn_cpu"): unique in the models list
+    compiled: CompiledModel
+    detector: FeatureDetector | None  # None: no <model>.ood.npz beside the model
+    card: dict | None
+    load_seconds: float
+
+
+@st.cache_resource(show_spinner="Loading the model (once for the whole server)...", max_entries=6)
+def load_model(path: str, modified: float) -> LoadedModel:
+    """Load, compile and warm up the model at ``path``; ``modified`` (its mtime) is part of
+    the cache key, so a model trained again is loaded again."""
+    import keras
+
+    started = time.perf_counter()
+    model_path = Path(path)
+    compiled = CompiledModel(keras.models.load_model(model_path, compile=False))
+    compiled.warm_up()
+    card = load_card(model_path) if card_path(model_path).is_file() else None
+    found = detector_path(model_path)
+    detector = FeatureDetector.load(found) if found.is_file() else None
+    seconds = time.perf_counter() - started
+    logger.info("loaded %s in %.1f s (modified %s)", model_path, seconds, modified)
+    return LoadedModel(model_path, model_path.stem, compiled, detector, card, seconds)
+
+
+def load_entry(entry: ModelEntry) -> LoadedModel:
+    """The cached :class:`LoadedModel` of a course model that is available."""
+    return load_model(str(entry.path), entry.path.stat().st_mtime)
+
+
+def gemini_key(settings: Settings) -> tuple[str | None, str]:
+    """The Gemini key and where it came from: Streamlit secrets first, then the settings.
+
+    The key itself is only ever passed to :func:`explain`; the page shows where it came
+    from, never the key.
+    """
+    for name in GEMINI_SECRET_NAMES:
+        try:
+            value = st.secrets.get(name)
+        except (FileNotFoundError, KeyError):  # no secrets.toml at all: not an error
+            value = None
+        if isinstance(value, str) and value.strip():
+            return value.strip(), f"Streamlit secret {name}"
+    if settings.gemini_api_key:
+        return settings.gemini_api_key, "environment variable"
+    return None, "not set"
+
+
+def gemini_setup_key(settings: Settings, api_key: str | None) -> str:
+    """A cache key for "which Gemini would answer": model, address and a hash of the key.
+
+    A new key, model or address must not reuse an explanation cached under the old one;
+    the hash lets the key take part without being stored.
+    """
+    key_hash = hashlib.sha256(api_key.encode()).hexdigest()[:16] if api_key else "no-key"
+    return f"{settings.gemini_model}|{settings.gemini_base_url or 'default'}|{key_hash}"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_explanation(
+    scan_fingerprint: str,
+    model_path: str,
+    model_modified: float,
+    method: str,
+    gemini_setup: str,
+    _facts: PredictionFacts,
+    _scan_png: bytes,
+    _overlay_png: bytes,
+    _settings: Settings,
+    _api_key: str | None,
+) -> Explanation:
+    """The explanation of one (scan, model, method), asked once and then reused on reruns.
+
+    Everything the answer depends on is in the hashed arguments: the scan's fingerprint,
+    the model file (and when it changed), the method, and the Gemini setup. The facts and
+    the images follow from those, so they are passed unhashed.
+    """
+    return explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key)
+
+
+def sample_root(settings: Settings) -> Path | None:
+    """The dataset to pick samples from, or None (no dataset: the page offers upload only)."""
+    if settings.data_dir is None:
+        return None
+    root = find_dataset_root(settings.data_dir)
+    return root if root is not None and (root / SAMPLE_SPLIT).is_dir() else None
+
+
+@st.cache_data(show_spinner=False)
+def sample_scans(root: str) -> dict[str, list[str]]:
+    """Class -> the relative paths of its test scans, sorted (listed once per dataset)."""
+    folder = Path(root) / SAMPLE_SPLIT
+    return {
+        label: sorted(
+            str(path.relative_to(root))
+            for path in (folder / label).glob("*")
+            if path.suffix.lower() in {".jpg", ".jpeg", ".png"}
+        )
+        for label in CLASS_NAMES
+    }

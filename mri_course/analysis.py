@@ -1,0 +1,401 @@
+"""Analyse one scan with one model: the prediction, the saliency map, the OOD check, the report.
+
+This is what the app does for every scan, in one call, so that the page only lays results
+out and a notebook or a test can do exactly what the page does:
+
+    compiled = CompiledModel(keras.models.load_model(path))  # once per model (slow)
+    analysis = analyse_scan(compiled, pixels, "gradcam", "cnn_cpu", detector)  # per scan
+    analysis.predicted_class, analysis.overlay, analysis.ood.looks_like_mri
+
+Why :class:`CompiledModel`: the saliency functions of :mod:`mri_course.saliency` build a
+logit model and run eagerly on every call, which is right for a lesson and too slow for a
+page that redraws on every click. ``CompiledModel`` builds the logit model once and wraps
+the forward and backward passes in ``tf.function``; the maps are the same as the saliency
+module's (the tests compare them), about three times faster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from mri_course import __version__
+from mri_course.data.pipeline import prepare_pixels
+from mri_course.data.release import CLASS_NAMES
+from mri_course.explain.facts import PredictionFacts
+from mri_course.explain.result import Explanation
+from mri_course.models.cnn import last_conv_layer_name
+from mri_course.ood import FeatureDetector, OodVerdict, check_image
+from mri_course.saliency.display import THRESHOLD_PERCENTILE, display_map
+from mri_course.saliency.figures import METHOD_TITLES, saliency_legend, saliency_overlay
+from mri_course.saliency.gradients import PreActivation, score_layer, vanilla_gradient_map
+from mri_course.saliency.methods import SaliencyMap, method_mask
+from mri_course.saliency.smoothgrad import smoothgrad_map
+from mri_course.saliency.summary import EmptySaliencyError, RegionSummary, region_summary
+
+APP_METHODS = ("gradcam", "smoothgrad", "brief")
+"""The methods the app offers: Grad-CAM first (the most faithful, lesson 06), SmoothGrad, and
+the brief's gradient map for comparison."""
+
+NOT_A_DIAGNOSTIC_DEVICE = (
+    "Educational tool, not a diagnostic device. Its predictions and explanations come from a "
+    "model trained for a course and must never be used to diagnose, treat or reassure anyone."
+)
+
+
+def scan_key(pixels: np.ndarray) -> str:
+    """A fingerprint of an image's pixels: equal keys, equal images (a SHA-256 hex digest).
+
+    The app keys its cached explanations by it, so the same scan uploaded twice (or under
+    another name) reuses the explanation, and a different scan never does. The shape and
+    the dtype are hashed along with the bytes: two images with the same bytes but other
+    shapes (a 64 x 128 and a 128 x 64 one) are different images.
+
+    Args:
+        pixels: an image array, e.g. ``uint8`` ``(height, width, 3)``; it may be a
+            non-contiguous view (a crop or a flipped image).
+
+    Returns:
+        A 64-character hexadecimal string.
+    """
+    array = np.ascontiguousarray(pixels)
+    digest = hashlib.sha256()
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An ``uint8`` image as PNG bytes (what the download buttons and Gemini are given)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class CompiledModel:
+    """A classifier with its prediction and saliency computations compiled, built once.
+
+    Building the combined model and tracing the ``tf.function`` s takes a second or two; a
+    call afterwards takes milliseconds. Keep one per model for the life of the process (the
+    app keeps it with ``st.cache_resource``); :meth:`warm_up` does the tracing up front.
+
+    Attributes:
+        model: the Keras classifier (``Dense(4, softmax)`` named ``probabilities`` last).
+        image_size: the side of its square input, in pixels.
+        conv_layer: the last convolutional layer, which Grad-CAM explains.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        self.model = model
+        self.image_size = int(model.input_shape[1])
+        self.conv_layer = last_conv_layer_name(model)
+        dense = score_layer(model)
+        logits = PreActivation(dense)(dense.input)
+        # One pass gives everything: the last feature maps (Grad-CAM), the features the
+        # last layer reads (the OOD detector), the logits and the probabilities.
+        self._parts = keras.Model(
+            model.input,
+            [model.get_layer(self.conv_layer).output, dense.input, logits, model.output],
+            name=f"{model.name}_parts",
+        )
+        images = tf.TensorSpec([None, self.image_size, self.image_size, 3], tf.float32)
+        classes = tf.TensorSpec([None], tf.int32)
+        self._forward = tf.function(self._forward_pass, input_signature=[images])
+        self._logits = tf.function(self._logit_scores, input_signature=[images])
+        self._probabilities = tf.function(self._probability_scores, input_signature=[images])
+        self._gradcam = tf.function(self._gradcam_maps, input_signature=[images, classes])
+
+    # --- the compiled passes -------------------------------------------------------------
+
+    def _forward_pass(self, images):
+        _, features, _, probabilities = self._parts(images, training=False)
+        return probabilities, features
+
+    def _logit_scores(self, images):
+        return self._parts(images, training=False)[2]
+
+    def _probability_scores(self, images):
+        return self._parts(images, training=False)[3]
+
+    def _gradcam_maps(self, images, classes):
+        """Grad-CAM as :func:`mri_course.saliency.gradcam.gradcam_map` computes it."""
+        with tf.GradientTape() as tape:
+            feature_maps, _, logits, _ = self._parts(images, training=False)
+            total = tf.reduce_sum(logits * tf.one_hot(classes, depth=tf.shape(logits)[-1]))
+        weights = tf.reduce_mean(tape.gradient(total, feature_maps), axis=(1, 2))
+        coarse = tf.nn.relu(tf.einsum("nhwc,nc->nhw", feature_maps, weights))
+        enlarged = tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")
+        return enlarged[..., 0]
+
+    # --- what callers use ----------------------------------------------------------------
+
+    def logit_scores(self, images, training: bool = False):
+        """Class logits, compiled: a score model for :func:`vanilla_gradient_map` and SmoothGrad
+        (``training`` is accepted for their call and ignored: inference only)."""
+        return self._logits(tf.convert_to_tensor(images, dtype=tf.float32))
+
+    def probability_scores(self, images, training: bool = False):
+        """Class probabilities, compiled: the brief's score model."""
+        return self._probabilities(tf.convert_to_tensor(images, dtype=tf.float32))
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(probabilities (n, 4), features (n, k))`` of a float32 batch in ``0..255``."""
+        probabilities, features = self._forward(tf.convert_to_tensor(images, dtype=tf.float32))
+        return probabilities.numpy(), features.numpy()
+
+    def raw_map(self, images: np.ndarray, method: str, classes: np.ndarray) -> np.ndarray:
+        """The method's raw maps ``(n, height, width)``, as :mod:`mri_course.saliency` has them.
+
+        ``brief`` differentiates the softmax probability (the classifier itself), the other
+        methods the logit; see :mod:`mri_course.saliency.methods`.
+        """
+        classes = np.asarray(classes, dtype=np.int32)
+        if method == "gradcam":
+            return self._gradcam(tf.convert_to_tensor(images, tf.float32), classes).numpy()
+        if method == "brief":
+            return vanilla_gradient_map(self.probability_scores, images, classes)
+        if method == "gradient":
+            return vanilla_gradient_map(self.logit_scores, images, classes)
+        if method == "smoothgrad":
+            return smoothgrad_map(self.logit_scores, images, classes)
+        raise ValueError(f"method must be one of {', '.join(METHOD_TITLES)}, got {method!r}")
+
+    def warm_up(self, methods: tuple[str, ...] = APP_METHODS) -> float:
+        """Trace every compiled function once (on a black image); returns the seconds taken."""
+        started = time.perf_counter()
+        blank = np.zeros((1, self.image_size, self.image_size, 3), np.float32)
+        self.predict(blank)
+        for method in methods:
+            self.raw_map(blank, method, np.zeros(1, np.int32))
+        return time.perf_counter() - started
+
+
+def card_reference(card: dict | None) -> dict | None:
+    """What a report cites from a model card: enough to find the model and judge it."""
+    if card is None:
+        return None
+    data = card.get("data", {})
+    return {
+        "name": card.get("name"),
+        "architecture": card.get("architecture"),
+        "created": card.get("created"),
+        "profile": card.get("profile"),
+        "image_size": card.get("image_size"),
+        "data_fingerprint": data.get("fingerprint"),
+        "data_images": data.get("images"),
+        "metrics": card.get("metrics"),
+    }
+
+
+@dataclass(frozen=True)
+class ScanAnalysis:
+    """Everything the app shows about one scan and one model.
+
+    Attributes:
+        model_name: the model's name, e.g. ``"cnn_cpu"`` (for the report and the prompt).
+        scan: the scan as the model sees it, ``uint8`` ``(size, size, 3)``: fitted into the
+            model's square input and padded with black, as in training.
+        probabilities: the softmax output ``(4,)``, in ``CLASS_NAMES`` order.
+        saliency: the map of the predicted class by the chosen method.
+        overlay: the scan with the map's colours, ``uint8`` RGB, drawn as lesson 06 does.
+        summary: where the map's mass lies, or None when the map is zero everywhere.
+        legend: what the overlay's colours mean.
+        ood: whether the image looks like a brain MRI at all, and why not.
+        prediction_ms: time of the forward pass (and the features), in milliseconds.
+        saliency_ms: time of the map, its drawing and its summary, in milliseconds.
+    """
+
+    model_name: str
+    scan: np.ndarray
+    probabilities: np.ndarray
+    saliency: SaliencyMap
+    overlay: np.ndarray
+    summary: RegionSummary | None
+    legend: str
+    ood: OodVerdict
+    prediction_ms: float
+    saliency_ms: float
+
+    @property
+    def method(self) -> str:
+        return self.saliency.method
+
+    @property
+    def ranking(self) -> list[int]:
+        """Class indices from the most to the least likely."""
+        return [int(k) for k in np.argsort(-self.probabilities, kind="stable")]
+
+    @property
+    def predicted_class(self) -> str:
+        return CLASS_NAMES[self.ranking[0]]
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.ranking[0]])
+
+    @property
+    def runner_up(self) -> str:
+        return CLASS_NAMES[self.ranking[1]]
+
+    @property
+    def runner_up_probability(self) -> float:
+        return float(self.probabilities[self.ranking[1]])
+
+    @property
+    def trusted(self) -> bool:
+        """False when the image does not look like a brain MRI: then no label is trusted."""
+        return self.ood.looks_like_mri
+
+    def probabilities_by_class(self) -> dict[str, float]:
+        return {name: float(p) for name, p in zip(CLASS_NAMES, self.probabilities, strict=True)}
+
+    def facts(self) -> PredictionFacts:
+        """The measured facts an explanation is built from (see :mod:`mri_course.explain`).
+
+        Raises:
+            EmptySaliencyError: the map is zero everywhere, so there is nothing to explain;
+                another method usually has a map.
+        """
+        if self.summary is None:
+            raise EmptySaliencyError(
+                f"the {METHOD_TITLES[self.method]} map of this scan is zero everywhere, so "
+                "there is no region to explain: choose another saliency method"
+            )
+        return PredictionFacts.from_prediction(
+            self.probabilities, CLASS_NAMES, self.summary.to_dict(), self.legend, self.model_name
+        )
+
+    def scan_png(self) -> bytes:
+        return png_bytes(self.scan)
+
+    def overlay_png(self) -> bytes:
+        return png_bytes(self.overlay)
+
+    def report_dict(
+        self,
+        explanation: Explanation | None = None,
+        card: dict | None = None,
+        scan_name: str | None = None,
+        scan_notes: tuple[str, ...] = (),
+    ) -> dict:
+        """The downloadable report: plain JSON-ready values, with the not-a-diagnosis line."""
+        return {
+            "report": "mri-course scan analysis",
+            "notice": NOT_A_DIAGNOSTIC_DEVICE,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "scan": {
+                "name": scan_name,
+                "sha256_of_model_input": scan_key(self.scan),
+                "conversions": list(scan_notes),
+            },
+            "model": {"name": self.model_name, "card": card_reference(card)},
+            "prediction": {
+                "class": self.predicted_class,
+                "confidence": round(self.confidence, 6),
+                "runner_up": self.runner_up,
+                "runner_up_probability": round(self.runner_up_probability, 6),
+                "trusted": self.trusted,
+            },
+            "probabilities": {k: round(v, 6) for k, v in self.probabilities_by_class().items()},
+            "saliency": {
+                "method": self.method,
+                "method_title": METHOD_TITLES[self.method],
+                "summary": None if self.summary is None else self.summary.to_dict(),
+                "colour_legend": self.legend,
+            },
+            "out_of_distribution": {
+                "looks_like_mri": self.ood.looks_like_mri,
+                "reasons": list(self.ood.reasons),
+                "feature_distance": self.ood.distance,
+                "feature_threshold": self.ood.threshold,
+            },
+            "explanation": None if explanation is None else _explanation_dict(explanation),
+            "timings_ms": {
+                "prediction": round(self.prediction_ms, 1),
+                "saliency": round(self.saliency_ms, 1),
+            },
+            "versions": {"mri_course": __version__},
+        }
+
+
+def _explanation_dict(explanation: Explanation) -> dict:
+    return {
+        "source": explanation.source,
+        "heading": explanation.heading,
+        "gemini_model": explanation.gemini_model,
+        "notice": explanation.notice,
+        "summary": explanation.summary,
+        "regions": explanation.regions,
+        "caveats": list(explanation.caveats),
+    }
+
+
+def _elapsed_ms(started: float) -> float:
+    return 1000 * (time.perf_counter() - started)
+
+
+def analyse_scan(
+    model: CompiledModel | keras.Model,
+    pixels: np.ndarray,
+    method: str = "gradcam",
+    model_name: str = "model",
+    detector: FeatureDetector | None = None,
+) -> ScanAnalysis:
+    """Classify one scan, map where the model looked, and check it looks like an MRI.
+
+    Args:
+        model: a :class:`CompiledModel` (fast: build it once per model), or a Keras
+            classifier, compiled here for this one call (slow).
+        pixels: the decoded scan, ``uint8`` RGB ``(height, width, 3)`` of any size, e.g.
+            ``read_scan(data).pixels``.
+        method: one of ``APP_METHODS`` (or ``"gradient"``).
+        model_name: how the report and the explanation name the model.
+        detector: the model's OOD feature detector (``<model>.ood.npz``), or None to run
+            the image checks only.
+    """
+    compiled = model if isinstance(model, CompiledModel) else CompiledModel(model)
+    started = time.perf_counter()
+    scan = prepare_pixels(pixels, compiled.image_size)
+    batch = scan[np.newaxis]
+    probabilities, features = compiled.predict(batch)
+    predicted = np.argmax(probabilities, axis=-1).astype(np.int32)
+    prediction_ms = _elapsed_ms(started)
+
+    started = time.perf_counter()
+    raw = compiled.raw_map(batch, method, predicted)[0]
+    mask = method_mask(method, scan)
+    saliency = SaliencyMap(
+        method=method,
+        class_index=int(predicted[0]),
+        raw=raw,
+        mask=mask,
+        display=display_map(raw, mask, THRESHOLD_PERCENTILE),
+        threshold_percentile=THRESHOLD_PERCENTILE,
+    )
+    try:
+        summary = region_summary(saliency)
+    except EmptySaliencyError:
+        summary = None
+    shown = np.uint8(scan)
+    overlay = saliency_overlay(shown, saliency)
+    saliency_ms = _elapsed_ms(started)
+
+    return ScanAnalysis(
+        model_name=model_name,
+        scan=shown,
+        probabilities=probabilities[0].astype(np.float64),
+        saliency=saliency,
+        overlay=overlay,
+        summary=summary,
+        legend=saliency_legend(saliency),
+        ood=check_image(pixels, features, detector),
+        prediction_ms=prediction_ms,
+        saliency_ms=saliency_ms,
+    )
