@@ -29,7 +29,7 @@ from mri_course.data.locate import find_dataset_root
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain import Explanation, PredictionFacts, explain
 from mri_course.models.registry import ModelEntry
-from mri_course.ood import FeatureDetector, detector_path
+from mri_course.ood import FeatureDetector, detector_for
 from mri_course.training.save import card_path, load_card
 
 logger = logging.getLogger("mri_course.app")
@@ -46,9 +46,11 @@ class LoadedModel:
     path: Path
     name: str  # the file's stem ("compact_cnn", "cnn_cpu"): unique in the models list
     compiled: CompiledModel
-    detector: FeatureDetector | None  # None: no <model>.ood.npz beside the model
+    detector: FeatureDetector | None  # None: no usable <model>.ood.npz beside the model
+    detector_note: str  # why there is no detector ("" when there is one)
     card: dict | None
     load_seconds: float
+    modified: float  # the file's mtime when it was loaded: part of every cache key
 
 
 @st.cache_resource(show_spinner="Loading the model (once for the whole server)...", max_entries=6)
@@ -62,11 +64,12 @@ def load_model(path: str, modified: float) -> LoadedModel:
     compiled = CompiledModel(keras.models.load_model(model_path, compile=False))
     compiled.warm_up()
     card = load_card(model_path) if card_path(model_path).is_file() else None
-    found = detector_path(model_path)
-    detector = FeatureDetector.load(found) if found.is_file() else None
+    detector, detector_note = detector_for(model_path)
     seconds = time.perf_counter() - started
     logger.info("loaded %s in %.1f s (modified %s)", model_path, seconds, modified)
-    return LoadedModel(model_path, model_path.stem, compiled, detector, card, seconds)
+    return LoadedModel(
+        model_path, model_path.stem, compiled, detector, detector_note, card, seconds, modified
+    )
 
 
 def load_entry(entry: ModelEntry) -> LoadedModel:
@@ -102,8 +105,26 @@ def gemini_setup_key(settings: Settings, api_key: str | None) -> str:
     return f"{settings.gemini_model}|{settings.gemini_base_url or 'default'}|{key_hash}"
 
 
+class _PassingFailure(Exception):
+    """Carries a fallback explanation out of the cache: Streamlit keeps return values, not
+    exceptions, so a Gemini outage is not remembered after it ends."""
+
+    def __init__(self, explanation: Explanation) -> None:
+        super().__init__(explanation.notice)
+        self.explanation = explanation
+
+
+def cached_explanation(*args, **kwargs) -> Explanation:
+    """:func:`_cached_explanation`, but a fallback for a passing fault (quota, server error,
+    timeout, network) is shown without being cached: the next rerun asks Gemini again."""
+    try:
+        return _cached_explanation(*args, **kwargs)
+    except _PassingFailure as failure:
+        return failure.explanation
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def cached_explanation(
+def _cached_explanation(
     scan_fingerprint: str,
     model_path: str,
     model_modified: float,
@@ -121,7 +142,10 @@ def cached_explanation(
     the model file (and when it changed), the method, and the Gemini setup. The facts and
     the images follow from those, so they are passed unhashed.
     """
-    return explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key)
+    result = explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key)
+    if result.retry_later:
+        raise _PassingFailure(result)
+    return result
 
 
 def sample_root(settings: Settings) -> Path | None:

@@ -72,12 +72,18 @@ def prediction(analysis: ScanAnalysis, title: str) -> None:
 
 
 def probability_chart(analysis: ScanAnalysis, height: int = 170) -> None:
-    """All four class probabilities as horizontal bars, the predicted class highlighted."""
+    """All four class probabilities as horizontal bars, the predicted class highlighted.
+
+    For an image that does not look like an MRI no bar is highlighted: the numbers are the
+    model's output, but no class is a prediction worth pointing at.
+    """
     table = pd.DataFrame(
         {
             "class": [class_label(name) for name in CLASS_NAMES],
             "probability": analysis.probabilities,
-            "predicted": [name == analysis.predicted_class for name in CLASS_NAMES],
+            "predicted": [
+                analysis.trusted and name == analysis.predicted_class for name in CLASS_NAMES
+            ],
         }
     )
     bars = (
@@ -138,7 +144,7 @@ def explanation(result: Explanation) -> None:
         st.markdown(result.to_markdown())
 
 
-def ood_details(analysis: ScanAnalysis, pixels: np.ndarray) -> None:
+def ood_details(analysis: ScanAnalysis, pixels: np.ndarray, detector_note: str = "") -> None:
     """What the out-of-distribution checks measured, for the curious."""
     found = image_statistics(pixels)
     ood = analysis.ood
@@ -152,8 +158,8 @@ def ood_details(analysis: ScanAnalysis, pixels: np.ndarray) -> None:
                 f"- the model's features: distance {ood.distance:.1f} to the nearest class, "
                 f"alarm above {ood.threshold:.1f}"
                 if ood.distance is not None
-                else "- the model's features: not checked (no detector saved beside this "
-                "model; `python benchmarks/ood_report.py --model PATH` fits one)"
+                else f"- the model's features: not checked ({detector_note or 'no detector'}; "
+                "`python benchmarks/ood_report.py --model PATH` fits one)"
             )
         )
         st.caption(
@@ -198,8 +204,12 @@ def comparison_table(rows: dict[str, ScanAnalysis]) -> None:
             {
                 "model": title,
                 "prediction": class_label(a.predicted_class) if a.trusted else UNTRUSTED_LABEL,
-                "confidence": percent(a.confidence),
-                "runner-up": f"{class_label(a.runner_up)} ({percent(a.runner_up_probability)})",
+                "confidence": percent(a.confidence) if a.trusted else "-",
+                "runner-up": (
+                    f"{class_label(a.runner_up)} ({percent(a.runner_up_probability)})"
+                    if a.trusted
+                    else "-"
+                ),
                 "input": f"{a.scan.shape[0]} px",
                 "time": f"{a.prediction_ms + a.saliency_ms:.0f} ms",
             }

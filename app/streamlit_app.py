@@ -43,7 +43,7 @@ logger = logging.getLogger("mri_course.app")
 UPLOAD = "Upload a scan"
 SAMPLE = "Pick a sample scan"
 METHOD_CHOICES = {
-    "gradcam": "Grad-CAM (recommended)",
+    "gradcam": "Grad-CAM",
     "smoothgrad": "SmoothGrad",
     "brief": "The brief's gradient map",
 }
@@ -96,7 +96,10 @@ def sidebar(settings: Settings) -> Choices | None:
         APP_METHODS,
         format_func=METHOD_CHOICES.__getitem__,
         key="method",
-        help="Lesson 06: Grad-CAM passes the sanity checks; the brief's map mostly shows edges.",
+        help=(
+            "Lesson 06 measured them: Grad-CAM passes the sanity check but is coarse; the "
+            "gradient maps point at lesions well but partly survive randomising the model."
+        ),
     )
     bar.subheader("Explanation")
     api_key, source = loaders.gemini_key(settings)
@@ -173,7 +176,7 @@ def single_view(choices: Choices, scan: ScanInput, settings: Settings) -> None:
     with top_right:
         panels.probability_chart(analysis)
     panels.scan_and_overlay(analysis)
-    panels.ood_details(analysis, scan.pixels)
+    panels.ood_details(analysis, scan.pixels, loaded.detector_note)
 
     st.subheader("Explanation")
     result = None
@@ -189,7 +192,7 @@ def single_view(choices: Choices, scan: ScanInput, settings: Settings) -> None:
             result = loaders.cached_explanation(
                 scan_key(analysis.scan),
                 str(loaded.path),
-                loaded.path.stat().st_mtime,
+                loaded.modified,
                 analysis.method,
                 loaders.gemini_setup_key(settings, choices.api_key),
                 analysis.facts(),

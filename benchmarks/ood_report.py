@@ -35,6 +35,7 @@ from mri_course.data.locate import locate_dataset
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.survey import survey_dataset
+from mri_course.io import sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.not_mri import KINDS, not_mri_images
 from mri_course.ood import (
@@ -118,7 +119,10 @@ def measure(model_path: Path, per_kind: int, save: bool) -> dict:
     train_features = record_features(model, splits.train)
     val_features = record_features(model, splits.val)
     detector = fit_feature_detector(
-        train_features, [r.label_index for r in splits.train], val_features
+        train_features,
+        [r.label_index for r in splits.train],
+        val_features,
+        model_sha256=sha256_of_file(model_path),
     )
     fit_seconds = time.perf_counter() - started
     saved = detector.save(detector_path(model_path)) if save else None

@@ -41,8 +41,9 @@ from mri_course.saliency.smoothgrad import smoothgrad_map
 from mri_course.saliency.summary import EmptySaliencyError, RegionSummary, region_summary
 
 APP_METHODS = ("gradcam", "smoothgrad", "brief")
-"""The methods the app offers: Grad-CAM first (the most faithful, lesson 06), SmoothGrad, and
-the brief's gradient map for comparison."""
+"""The methods the app offers: Grad-CAM first (the one whose maps change completely when the
+model is randomised, lesson 06; coarse, and it pointed at synthetic lesions less often),
+SmoothGrad, and the brief's gradient map for comparison."""
 
 NOT_A_DIAGNOSTIC_DEVICE = (
     "Educational tool, not a diagnostic device. Its predictions and explanations come from a "

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mri_course.data.index import ImageRecord
-from mri_course.io import atomic_write_bytes
+from mri_course.io import atomic_write_bytes, sha256_of_file
 
 FEATURE_LAYER_INPUT = "probabilities"  # the features are what the last layer reads
 COLOUR_LIMIT = 24.0  # mean gap between a pixel's strongest and weakest channel, 0..255
@@ -96,6 +96,8 @@ class FeatureDetector:
     means: np.ndarray  # (classes, features)
     precision: np.ndarray  # (features, features), the inverse of the shared covariance
     threshold: float
+    quantile: float = FEATURE_QUANTILE  # the share of validation scans under the threshold
+    model_sha256: str = ""  # the model file it was fitted for: another model, another space
 
     def distances(self, features: np.ndarray) -> np.ndarray:
         """Mahalanobis distance of each row of ``features`` to its nearest class mean."""
@@ -108,13 +110,26 @@ class FeatureDetector:
         import io
 
         buffer = io.BytesIO()
-        np.savez(buffer, means=self.means, precision=self.precision, threshold=self.threshold)
+        np.savez(
+            buffer,
+            means=self.means,
+            precision=self.precision,
+            threshold=self.threshold,
+            quantile=self.quantile,
+            model_sha256=self.model_sha256,
+        )
         return atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path) -> FeatureDetector:
         with np.load(path) as saved:
-            return cls(saved["means"], saved["precision"], float(saved["threshold"]))
+            return cls(
+                saved["means"],
+                saved["precision"],
+                float(saved["threshold"]),
+                float(saved["quantile"]) if "quantile" in saved else FEATURE_QUANTILE,
+                str(saved["model_sha256"]) if "model_sha256" in saved else "",
+            )
 
 
 def feature_model(model):
@@ -139,6 +154,7 @@ def fit_feature_detector(
     val_features: np.ndarray,
     quantile: float = FEATURE_QUANTILE,
     shrinkage: float = 1e-3,
+    model_sha256: str = "",
 ) -> FeatureDetector:
     """Fit class means and a shared covariance on training features; set the threshold at
     the ``quantile`` of the validation scans' distances.
@@ -155,11 +171,27 @@ def fit_feature_detector(
     covariance += shrinkage * np.trace(covariance) / len(covariance) * np.eye(len(covariance))
     detector = FeatureDetector(means, np.linalg.inv(covariance), threshold=np.inf)
     threshold = float(np.quantile(detector.distances(val_features), quantile))
-    return FeatureDetector(means, detector.precision, threshold)
+    return FeatureDetector(means, detector.precision, threshold, quantile, model_sha256)
 
 
 def detector_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(OOD_SUFFIX)
+
+
+def detector_for(model_path: Path) -> tuple[FeatureDetector | None, str]:
+    """The feature detector saved beside a model, or None and the reason there is none.
+
+    A detector fitted for another version of the model file (it was trained again) is
+    refused: its class means live in the old model's feature space, and its distances
+    would flag every scan, or none.
+    """
+    path = detector_path(model_path)
+    if not path.is_file():
+        return None, f"no {path.name} beside the model"
+    detector = FeatureDetector.load(path)
+    if detector.model_sha256 != sha256_of_file(model_path):
+        return None, f"{path.name} was fitted for another version of the model file"
+    return detector, ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +217,7 @@ def check_image(pixels: np.ndarray, features: np.ndarray | None = None, detector
         if distance > threshold:
             reasons.append(
                 f"the model's features are far from every class it was trained on "
-                f"(distance {distance:.1f}, where 99% of real scans stay under {threshold:.1f})"
+                f"(distance {distance:.1f}, where {detector.quantile:.0%} of real scans stay "
+                f"under {threshold:.1f})"
             )
     return OodVerdict(tuple(reasons), distance, threshold)

@@ -27,6 +27,7 @@ def fast_models_dir() -> Path:
     """A folder with ``cnn_fast.keras`` (+ card, + ``.ood.npz``) and ``xception_fast.keras``."""
     from mri_course.data.locate import dataset_root
     from mri_course.data.survey import survey_dataset
+    from mri_course.io import sha256_of_file
     from mri_course.ood import detector_path, fit_feature_detector, record_features
     from mri_course.training import recipe_for, train
 
@@ -39,6 +40,7 @@ def fast_models_dir() -> Path:
         record_features(cnn.model, splits.train),
         [record.label_index for record in splits.train],
         record_features(cnn.model, splits.val),
+        model_sha256=sha256_of_file(cnn.path),
     )
     detector.save(detector_path(cnn.path))
     head_only = dataclasses.replace(recipe_for("xception", settings.profile), fine_tune_epochs=0)

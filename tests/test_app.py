@@ -15,8 +15,9 @@ from bad_scans import BAD_UPLOADS, CONVERTED_UPLOADS, encode, scan_png
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mri_course.explain import RetryPolicy
 from mri_course.explain.result import OFFLINE_HEADING
-from mri_course.explain.stub_server import GeminiStub, answer_reply
+from mri_course.explain.stub_server import UNAVAILABLE, GeminiStub, answer_reply
 from mri_course.models import registry
 from mri_course.not_mri import not_mri_image
 
@@ -225,6 +226,24 @@ def test_the_explanation_comes_from_gemini_through_the_stub_once_per_scan(app_en
         at.radio(key="method").set_value("smoothgrad").run()  # another map: a new question
         assert len(stub.requests) == 2
         assert FAKE_KEY not in texts(at), "the key is never shown"
+
+
+def test_a_gemini_outage_is_not_remembered_after_it_ends(app_env):
+    outage = [UNAVAILABLE] * RetryPolicy().attempts
+    with GeminiStub([*outage, answer_reply(CANNED)]) as stub:
+        app_env.setenv("MRI_COURSE_GEMINI_BASE_URL", stub.base_url)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.secrets["GEMINI_API_KEY"] = FAKE_KEY
+        at.session_state["model_key"] = "cnn"
+        at.run()
+        at = upload(at, "outage.png", scan_png(seed=11))
+        assert any(OFFLINE_HEADING in m.value for m in at.markdown), "503: the offline text"
+        assert len(stub.requests) == len(outage)
+        at.run()  # the next click asks again, and Gemini is back
+        assert any(CANNED["summary"] in m.value for m in at.markdown)
+        assert len(stub.requests) == len(outage) + 1
+        at.run()  # and a real answer is kept
+        assert len(stub.requests) == len(outage) + 1
 
 
 def test_a_sample_scan_can_be_picked_by_class_when_the_dataset_is_there(app_env, synthetic):

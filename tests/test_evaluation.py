@@ -63,10 +63,13 @@ def test_a_single_sample_is_scored():
 def test_mismatched_or_invalid_labels_get_a_clear_message():
     with pytest.raises(ValueError, match="3 true labels but 2 predicted"):
         confusion_matrix([0, 1, 2], [0, 1])
-    with pytest.raises(ValueError, match=r"must lie in 0\.\.3"):
-        validate_labels([0, 4], 4)
+    with pytest.raises(ValueError, match=r"true labels must lie in 0\.\.3, got -1\.\.0"):
+        confusion_matrix([-1, 0], [0, 0])
+    with pytest.raises(ValueError, match=r"predicted labels must lie in 0\.\.3"):
+        confusion_matrix([0, 1], [0, 4])
     with pytest.raises(ValueError, match="integer class indices"):
-        validate_labels([0.5], 4)
+        confusion_matrix([0.7], [0])
+    assert validate_labels([], 4).size == 0
 
 
 # --- calibration -----------------------------------------------------------------------------
@@ -154,9 +157,13 @@ def test_the_report_scores_every_subset_from_one_prediction_of_the_test_set(trai
     splits = survey.splits(settings.profile.val_fraction, settings.seed)
     brief = survey.brief_splits()
     report, predictions = evaluate_model(result.model, splits, brief, "tiny", "memory")
-    assert [s.name for s in report.subsets] == ["val", "test", "clean_test", "brief_test"]
+    names = [s.name for s in report.subsets]
+    assert names == ["val", "test", "clean_test", "copied_test", "brief_test"]
     assert report.subset("test").images == len(splits.test)
     assert report.subset("clean_test").images == len(splits.clean_test) < len(splits.test)
+    copied = report.subset("copied_test")
+    assert copied.images + report.subset("clean_test").images == len(splits.test)
+    assert copied.confusion.sum() == copied.images
     assert report.subset("brief_test").images == len(brief.test)
     test = report.subset("test")
     assert test.accuracy == pytest.approx(result.card["metrics"]["test"]["accuracy"], abs=1e-4)
@@ -205,7 +212,7 @@ def test_mri_course_evaluate_writes_json_and_markdown(trained, tmp_path, capsys)
     out = capsys.readouterr().out
     assert "clean_test" in out and "official test:" in out
     saved = json.loads((tmp_path / "cnn_fast.evaluation.json").read_text())
-    assert set(saved["subsets"]) == {"val", "test", "clean_test", "brief_test"}
+    assert set(saved["subsets"]) == {"val", "test", "clean_test", "copied_test", "brief_test"}
     assert (tmp_path / "cnn_fast.evaluation.md").read_text().startswith("# Evaluation of cnn_fast")
 
 
@@ -225,8 +232,8 @@ def test_the_shipped_cnn_report_on_the_real_data(real_root, tmp_path):
     report, _ = evaluate_model(load_shipped_cnn(), splits, survey.brief_splits(), "shipped")
     assert report.subset("test").images == 1311 and report.subset("clean_test").images == 753
     assert report.subset("brief_test").images == 656
+    assert report.subset("copied_test").images == 558
     for subset in ("test", "clean_test"):
         assert report.subset(subset).accuracy == pytest.approx(
             card["metrics"][subset]["accuracy"], abs=2e-3
         )
-    assert report.subset("clean_test").accuracy < report.subset("test").accuracy

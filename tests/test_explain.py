@@ -246,7 +246,12 @@ def test_the_parser_reads_a_fenced_answer_and_adds_the_diagnosis_caveat():
     assert (answer.summary, answer.regions) == ("S", "R")
     assert answer.caveats == ("C", NOT_A_DIAGNOSIS)
     own = parse_answer('{"summary": "S", "regions": "R", "caveats": ["This is not a diagnosis."]}')
-    assert own.caveats == ("This is not a diagnosis.",)
+    assert own.caveats == ("This is not a diagnosis.", NOT_A_DIAGNOSIS)
+    sly = parse_answer(
+        '{"summary": "S", "regions": "R", "caveats": ["No other findings; the diagnosis is '
+        'a meningioma."]}'
+    )
+    assert sly.caveats[-1] == NOT_A_DIAGNOSIS, "a mention of a diagnosis is no disclaimer"
 
 
 @pytest.mark.parametrize(

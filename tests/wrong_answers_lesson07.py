@@ -7,6 +7,7 @@ whose message holds the given text.
 from __future__ import annotations
 
 import json
+import re
 
 from mri_course.exercises.catalog import exercise_by_id
 from mri_course.exercises.runtime import reference
@@ -100,11 +101,22 @@ def _wrong_parse_never_adds_caveat(text):
     return GeminiAnswer(answer.summary, answer.regions, caveats)
 
 
-def _wrong_parse_always_adds_caveat(text):
+def _wrong_parse_adds_caveat_twice(text):
+    """Appends the caveat without looking whether the answer already holds it."""
     answer = _parse(text)
-    if NOT_A_DIAGNOSIS in answer.caveats:
+    try:
+        given = [c.strip() for c in json.loads(text)["caveats"] if c.strip()]
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
         return answer
-    return GeminiAnswer(answer.summary, answer.regions, answer.caveats + (NOT_A_DIAGNOSIS,))
+    return GeminiAnswer(answer.summary, answer.regions, (*given, NOT_A_DIAGNOSIS))
+
+
+def _wrong_parse_trusts_any_mention(text):
+    """The model's own words stand in for the disclaimer when they mention a diagnosis."""
+    answer = _parse(text)
+    own = tuple(c for c in answer.caveats if c != NOT_A_DIAGNOSIS)
+    mentions = any(re.search(r"\b(not|no|never)\b[^.]*\bdiagnos", c, re.I) for c in own)
+    return GeminiAnswer(answer.summary, answer.regions, own if mentions else answer.caveats)
 
 
 WRONG_ANSWERS = {
@@ -121,6 +133,7 @@ WRONG_ANSWERS = {
         (_wrong_parse_raises_key_error, "raise AnswerError"),
         (_wrong_parse_without_fence, "fence"),
         (_wrong_parse_never_adds_caveat, "add NOT_A_DIAGNOSIS"),
-        (_wrong_parse_always_adds_caveat, "add nothing"),
+        (_wrong_parse_adds_caveat_twice, "once, last"),
+        (_wrong_parse_trusts_any_mention, "is no disclaimer"),
     ],
 }

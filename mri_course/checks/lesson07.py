@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -174,15 +175,24 @@ def check_parse_answer(parse_answer: Callable) -> str:
         f"summary and regions read {found}; expected the texts, stripped of spaces"
     )
     assert tuple(answer.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
-        f"caveats read {tuple(answer.caveats)}; with no not-a-diagnosis caveat among them, "
-        "add NOT_A_DIAGNOSIS at the end (with_diagnosis_caveat does)"
+        f"caveats read {tuple(answer.caveats)}; add NOT_A_DIAGNOSIS at the end "
+        "(with_diagnosis_caveat does)"
     )
-    own = parse_answer(
-        '{"summary": "S", "regions": "R", "caveats": ["This is not a diagnosis.", "  "]}'
+    misleading = parse_answer(
+        '{"summary": "S", "regions": "R", "caveats": ["No other findings; the diagnosis is '
+        'a meningioma.", "  "]}'
     )
-    assert tuple(own.caveats) == ("This is not a diagnosis.",), (
-        f"caveats read {tuple(own.caveats)}; the answer already says it is not a diagnosis "
-        "(with_diagnosis_caveat knows), so add nothing, and drop empty caveats"
+    assert tuple(misleading.caveats)[-1:] == (NOT_A_DIAGNOSIS,), (
+        f"caveats read {tuple(misleading.caveats)}; a model's sentence that mentions a "
+        "diagnosis is no disclaimer: add NOT_A_DIAGNOSIS whatever the answer says"
+    )
+    assert "" not in misleading.caveats, "drop empty caveats"
+    repeated = parse_answer(
+        json.dumps({"summary": "S", "regions": "R", "caveats": [NOT_A_DIAGNOSIS, "Coarse."]})
+    )
+    assert tuple(repeated.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
+        f"caveats read {tuple(repeated.caveats)}; NOT_A_DIAGNOSIS must appear once, last: "
+        "add nothing when it is already there"
     )
     extra = parse_answer('{"summary": "S", "regions": "R", "caveats": [], "mood": "calm"}')
     assert extra.summary == "S", "ignore fields other than summary, regions and caveats"

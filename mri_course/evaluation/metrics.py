@@ -49,8 +49,8 @@ def confusion_matrix(
         An integer array of shape ``(classes, classes)`` whose total is the number of
         examples.
     """
-    true_labels = np.asarray(true_labels, dtype=np.int64)
-    predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    true_labels = validate_labels(true_labels, classes, "true labels")
+    predicted_labels = validate_labels(predicted_labels, classes, "predicted labels")
     if true_labels.shape != predicted_labels.shape:
         raise ValueError(
             f"{len(true_labels)} true labels but {len(predicted_labels)} predicted labels"

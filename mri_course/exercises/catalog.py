@@ -333,7 +333,7 @@ EXERCISES: tuple[Exercise, ...] = (
             "`json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError` "
             "instead (`from None` hides the first error).",
             "Check `isinstance(data, dict)`, then each field: present, the right type, not empty.",
-            "Drop empty caveats, then `with_diagnosis_caveat(kept)` adds the caveat if needed.",
+            "Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat last.",
         ),
     ),
     # --- lesson 08: the app (mri_course.ood, mri_course.analysis, mri_course.scan_input) ---

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.metrics import validate_labels
 from mri_course.exercises.runtime import exercise
 from mri_course.intuition.loss import validate_probabilities
 

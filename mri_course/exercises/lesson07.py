@@ -69,8 +69,8 @@ def parse_answer(text: str) -> GeminiAnswer:
     ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
     stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
     Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the not-a-diagnosis caveat is
-    always there, once.
+    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
+    caveat is always there, once, last.
 
     Args:
         text: the answer's text, as Gemini returned it.
@@ -88,6 +88,6 @@ def parse_answer(text: str) -> GeminiAnswer:
         - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError` instead
           (`from None` hides the first error).
         - Check `isinstance(data, dict)`, then each field: present, the right type, not empty.
-        - Drop empty caveats, then `with_diagnosis_caveat(kept)` adds the caveat if needed.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat last.
     """
     raise NotImplementedError("Exercise 7.2: write parse_answer here")

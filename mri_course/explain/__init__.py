@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from mri_course.config import Settings, load_settings
 from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
@@ -46,6 +47,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PASSING_FAULTS = frozenset({"quota", "server", "timeout", "network", "unexpected"})
+"""Faults that may be gone at the next try; a missing or refused key, a retired model or a
+blocked answer will not change by asking again."""
 
 
 def _check_png(data: bytes, name: str) -> None:
@@ -109,7 +113,8 @@ def explain(
     except GeminiFault as fault:
         if fault.kind != "no_key":
             logger.warning("Gemini explanation not used (%s): %s", fault.kind, fault.message)
-        return offline_explanation(facts, notice=fault.message)
+        fallback = offline_explanation(facts, notice=fault.message)
+        return replace(fallback, retry_later=fault.kind in PASSING_FAULTS)
     except AnswerError as error:
         message = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
         logger.warning("Gemini explanation not used: %s", message)

@@ -48,15 +48,16 @@ METHOD_CAVEATS: dict[str, str] = {
     ),
     "smoothgrad": (
         "SmoothGrad averages gradients over noisy copies of the scan: finer than Grad-CAM, "
-        "but it can still light up edges that do not matter."
+        "but in lesson 06's sanity check its maps barely changed when the model was "
+        "randomised, so part of what it shows is the scan itself."
     ),
     "gradient": (
-        "A plain gradient map is noisy and follows edges; do not read much into single "
-        "bright pixels."
+        "A plain gradient map is noisy, and part of it survives randomising the model "
+        "(lesson 06); do not read much into single bright pixels."
     ),
     "brief": (
-        "The original project's gradient map is noisy and follows edges; lesson 06 shows "
-        "where it misleads."
+        "The original project's gradient map differentiates the saturated softmax and uses a "
+        "fixed circle as the brain; lesson 06 shows where that misleads."
     ),
 }
 

@@ -30,8 +30,6 @@ NOT_A_DIAGNOSIS = (
 )
 """The caveat every explanation carries."""
 
-_DENIES_DIAGNOSIS = re.compile(r"\b(not|no|never|cannot|can't)\b[^.]*\bdiagnos", re.IGNORECASE)
-
 
 class AnswerError(ValueError):
     """Gemini's answer does not have the agreed shape; the message says what is wrong."""
@@ -46,15 +44,14 @@ class GeminiAnswer:
     caveats: tuple[str, ...]
 
 
-def is_diagnosis_caveat(text: str) -> bool:
-    """True when ``text`` says that something is not (or cannot be) a diagnosis."""
-    return bool(_DENIES_DIAGNOSIS.search(text))
-
-
 def with_diagnosis_caveat(caveats: Iterable[str]) -> tuple[str, ...]:
-    """``caveats``, with ``NOT_A_DIAGNOSIS`` added at the end unless one already says so."""
-    kept = tuple(caveats)
-    return kept if any(is_diagnosis_caveat(item) for item in kept) else (*kept, NOT_A_DIAGNOSIS)
+    """``caveats`` with the course's own ``NOT_A_DIAGNOSIS`` at the end, exactly once.
+
+    Always the course's words, never a model's sentence that merely mentions a diagnosis:
+    "No other findings; the diagnosis is a meningioma." also contains "no" and "diagnosis",
+    and must not stand in for the disclaimer.
+    """
+    return (*(item for item in caveats if item != NOT_A_DIAGNOSIS), NOT_A_DIAGNOSIS)
 
 
 def parse_answer(text: str) -> GeminiAnswer:
@@ -64,8 +61,8 @@ def parse_answer(text: str) -> GeminiAnswer:
     ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
     stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
     Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the not-a-diagnosis caveat is
-    always there, once.
+    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
+    caveat is always there, once, last.
 
     Args:
         text: the answer's text, as Gemini returned it.

@@ -23,6 +23,9 @@ class Explanation:
     source: str  # "gemini" or "offline"
     gemini_model: str | None = None  # the Gemini model that wrote it (None when offline)
     notice: str | None = None  # why the offline explanation is shown, when Gemini failed
+    # True when Gemini failed for a passing reason (quota, server error, timeout, network):
+    # asking again later may well succeed, so this fallback is not worth keeping.
+    retry_later: bool = False
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:

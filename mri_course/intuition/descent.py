@@ -215,24 +215,27 @@ def descent_path(
 
 
 def describe_path(path: DescentPath, surface: Surface) -> str:
-    """Name what a learning rate did: ``SLOW``, ``GOOD``, ``OSCILLATING`` or ``DIVERGING``.
+    """Name what a learning rate did: ``DIVERGING``, ``OSCILLATING``, ``SLOW`` or ``GOOD``.
+
+    In that order of precedence:
 
     * diverging: the loss ended higher than it started (or overflowed);
-    * slow: less than 95% of the way down from the starting loss to the minimum;
     * oscillating: some weight's steps flip direction more often than not (counting steps
-      longer than 1% of the starting distance): it arrives, if at all, by bouncing;
+      longer than 1% of the starting distance): it bounces across the minimum, whether or
+      not it has settled yet;
+    * slow: less than 95% of the way down from the starting loss to the minimum;
     * good: none of the above.
     """
     losses = path.losses
     if not np.all(np.isfinite(losses)) or losses[-1] > losses[0]:
         return DIVERGING
-    best = surface.loss(surface.minimum)
-    if losses[0] > best and (losses[-1] - best) > 0.05 * (losses[0] - best):
-        return SLOW
     moves = np.diff(path.points, axis=0)
     scale = 0.01 * max(float(np.linalg.norm(path.points[0] - surface.minimum)), 1e-12)
     for column in moves.T:
         signs = np.sign(column[np.abs(column) > scale])
         if len(signs) >= 3 and np.mean(signs[1:] != signs[:-1]) > 0.5:
             return OSCILLATING
+    best = surface.loss(surface.minimum)
+    if losses[0] > best and (losses[-1] - best) > 0.05 * (losses[0] - best):
+        return SLOW
     return GOOD

@@ -102,14 +102,29 @@ def learning_rate_range_test(
     smoothed = smooth_losses(losses)
     tried = rates[: len(losses)]
     lowest = int(np.nanargmin(smoothed))
-    slopes = np.gradient(smoothed, np.log10(tried)) if len(tried) > 1 else np.zeros(1)
-    # The first tenth is the smoothing's warm-up: its slopes say more about the average
-    # settling than about the rate.
-    settled = min(len(tried) // 10, lowest)
-    steepest = settled + int(np.nanargmin(slopes[settled : lowest + 1]))
     return RangeTest(
-        tried, np.array(losses), smoothed, float(tried[lowest]), float(tried[steepest])
+        tried, np.array(losses), smoothed, float(tried[lowest]), _steepest_rate(tried, smoothed)
     )
+
+
+def _steepest_rate(rates: np.ndarray, smoothed: np.ndarray, beta: float = 0.9) -> float:
+    """Where the loss falls fastest per factor of rate, before its lowest point.
+
+    The first ``1 / (1 - beta)`` smoothed values (10) are the moving average still filling
+    up, so they are skipped; the slope is then fitted over a window of a tenth of the steps
+    (at least three) rather than taken between neighbours, because single batches are noisy.
+    """
+    lowest = int(np.nanargmin(smoothed))
+    window = max(3, len(rates) // 10)
+    start = min(round(1 / (1 - beta)), max(lowest + 1 - window, 0))
+    if lowest + 1 - start < window:
+        return float(rates[lowest])
+    logs = np.log10(rates)
+    slopes = [
+        np.polyfit(logs[k : k + window], smoothed[k : k + window], 1)[0]
+        for k in range(start, lowest + 2 - window)
+    ]
+    return float(rates[start + int(np.argmin(slopes)) + window // 2])
 
 
 @dataclass(frozen=True)

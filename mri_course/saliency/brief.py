@@ -13,7 +13,9 @@ The brief's recipe, as its code ran it:
 Steps 1-2 are :func:`.gradients.vanilla_gradient_map` on the classifier itself; steps 3-5
 are :func:`.display.display_map` with the circle; step 6 is :func:`.overlay.overlay` with
 ``colour_everywhere=True``. Its flaws, which lesson 06 shows: the saturated softmax, the
-circle that misses off-centre scans, and gradients that light up the skull's edges.
+circle that misses off-centre scans, and gradients that partly survive randomising the
+model. (The skull's edges, a common worry, drew less than their share of the gradient in
+lesson 06's measurement.)
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Grad-CAM: which parts of the last feature maps raise the class score (Selvaraju et al., 2017).
 
-The last convolutional layer still knows *where* things are (a coarse grid: 4 x 4 for the
-compact CNN at 128 px) and already knows *what* they are. Grad-CAM weighs each of its
-channels by how much the class logit rises with it (the spatial mean of the gradient), adds
-the weighted channels up, keeps the positive part and enlarges the grid to the image. Its
-maps are coarse but follow objects instead of edges, and they depend on the trained
-weights: the sanity check shows the difference.
+The last convolutional layer still knows *where* things are (a coarse grid: 8 x 8 for the
+compact CNN at 128 px, 4 x 4 at 64 px) and already knows *what* they are. Grad-CAM weighs
+each of its channels by how much the class logit rises with it (the spatial mean of the
+gradient), adds the weighted channels up, keeps the positive part and enlarges the grid to
+the image. Its maps are coarse, and they depend on the trained weights: in the sanity check
+they change completely when the model is randomised, where gradient maps partly survive.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 The real scans come without lesion masks, so whether a map points at the tumour can only be
 measured on the synthetic scans, whose masks are known. The ``fast`` profile's CNN trains
 for 2 epochs and still guesses (25% on its test scans, measured); trained for
-``LESION_EPOCHS`` epochs on the same scans it reaches 95% in about 20 seconds on a CPU, and
-its maps can be judged. It is saved beside the other models and reused.
+``LESION_EPOCHS`` epochs on the same scans it reached 92.5% in about 20 seconds on a CPU
+(``benchmarks/results/saliency_report.md``), and its maps can be judged. It is saved beside
+the other models and reused.
 """
 
 from __future__ import annotations

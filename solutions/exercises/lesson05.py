@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.metrics import validate_labels
 from mri_course.intuition.loss import validate_probabilities
 
 
@@ -35,8 +36,8 @@ def confusion_matrix(
         An integer array of shape ``(classes, classes)`` whose total is the number of
         examples.
     """
-    true_labels = np.asarray(true_labels, dtype=np.int64)
-    predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    true_labels = validate_labels(true_labels, classes, "true labels")
+    predicted_labels = validate_labels(predicted_labels, classes, "predicted labels")
     if true_labels.shape != predicted_labels.shape:
         raise ValueError(
             f"{len(true_labels)} true labels but {len(predicted_labels)} predicted labels"

@@ -92,8 +92,8 @@ def parse_answer(text: str) -> GeminiAnswer:
     ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
     stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
     Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the not-a-diagnosis caveat is
-    always there, once.
+    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
+    caveat is always there, once, last.
 
     Args:
         text: the answer's text, as Gemini returned it.
