@@ -10,6 +10,8 @@ import json
 import logging
 import pickle
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -162,6 +164,21 @@ def test_the_key_is_never_in_the_settings_description_or_repr():
 
 
 # --- facts ------------------------------------------------------------------------------
+
+
+def test_the_facts_name_the_regions_and_methods_the_saliency_module_makes():
+    """The explain package keeps its own copy of these names so it imports without
+    TensorFlow; this keeps the copy in step with the saliency module."""
+    from mri_course.explain.facts import REGION_NAMES, SALIENCY_METHODS
+    from mri_course.saliency import METHODS, REGIONS
+
+    assert REGION_NAMES == REGIONS
+    assert sorted(SALIENCY_METHODS) == sorted(METHODS)
+
+
+def test_the_explain_package_imports_without_tensorflow():
+    code = "import sys, mri_course.explain; assert 'tensorflow' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 def test_facts_rank_the_classes_whatever_order_they_come_in():

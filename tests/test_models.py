@@ -68,7 +68,7 @@ def test_xception_is_built_flat_with_its_preprocessing_inside(xception, tmp_path
     grad_model = keras.Model(
         reloaded.inputs, [reloaded.get_layer(XCEPTION_LAST_CONV).output, reloaded.output]
     )
-    feature_maps, probabilities = grad_model(np.zeros((1, 72, 72, 3)))
+    feature_maps, probabilities = grad_model([np.zeros((1, 72, 72, 3))])
     assert feature_maps.shape == (1, 3, 3, 2048) and probabilities.shape == (1, 4)
 
 

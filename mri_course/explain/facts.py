@@ -19,7 +19,8 @@ from mri_course.data.release import CLASS_NAMES
 
 REGION_NAMES: tuple[str, ...] = ("upper left", "upper right", "lower left", "lower right", "centre")
 """The saliency module's regions, in image coordinates (the image's left is the patient's
-right on a radiological image)."""
+right on a radiological image). Copied rather than imported so that this package loads
+without TensorFlow; a test keeps the copy in step."""
 
 SALIENCY_METHODS: tuple[str, ...] = ("gradcam", "smoothgrad", "gradient", "brief")
 
