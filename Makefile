@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Jupyter refuses to start as root, which is what a container or a cloud notebook often is.
+JUPYTER_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lessons test lint format exercises app clean
 
 ## lessons: install everything and open the course in Jupyter Lab
 lessons: $(STAMP)
-	$(BIN)/jupyter lab lessons/
+	$(BIN)/jupyter lab lessons/ $(JUPYTER_FLAGS)
 
 ## test: install everything and run the whole test suite (fast profile; real-data tests
 ## run too when MRI_COURSE_DATA points at the dataset)

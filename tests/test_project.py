@@ -1,6 +1,7 @@
 """The project's own rules: set-up files in step, notebooks clean, style, CI = README."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -92,6 +93,16 @@ def test_makefile_targets_create_the_environment_first():
     assert re.search(r"^lessons: \$\(STAMP\)$", makefile, re.MULTILINE)
     assert re.search(r"^test: \$\(STAMP\)$", makefile, re.MULTILINE)
     assert 'pip install -e ".[dev]"' in makefile
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lessons_starts_jupyter_also_as_root():
+    """Jupyter refuses to run as root without a flag; containers often run as root."""
+    recipe = subprocess.run(
+        ["make", "-n", "lessons", "STAMP="], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "jupyter lab lessons/" in recipe
+    assert ("--allow-root" in recipe) == (os.geteuid() == 0)
 
 
 def test_no_dataset_image_is_tracked():
