@@ -35,6 +35,7 @@ from mri_course.data.locate import find_dataset_root
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.synthetic import render_scan
+from mri_course.io import atomic_write_text
 from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.saliency import saliency_map
 from mri_course.scan_input import read_scan
@@ -184,9 +185,8 @@ def main() -> None:
     args = parser.parse_args()
     report = measure(args.scans)
     markdown = to_markdown(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    args.out.with_suffix(".md").write_text(markdown)
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=2))
+    atomic_write_text(args.out.with_suffix(".md"), markdown)
     print(markdown)
 
 

@@ -28,6 +28,7 @@ from mri_course.data.duplicates import MAX_HAMMING, MIN_SIMILARITY
 from mri_course.data.hashing import hamming_matrix, rank_normalise
 from mri_course.data.locate import locate_dataset
 from mri_course.data.survey import survey_dataset
+from mri_course.io import atomic_write_text
 
 
 def _timed(function):
@@ -114,7 +115,7 @@ def main() -> None:
     print(leakage.to_text())
     print(json.dumps(figures, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+        atomic_write_text(args.json, json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from mri_course.data.locate import locate_dataset
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.survey import survey_dataset
-from mri_course.io import sha256_of_file
+from mri_course.io import atomic_write_text, sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.not_mri import KINDS, not_mri_images
 from mri_course.ood import (
@@ -306,9 +306,8 @@ def main() -> None:
     args = parser.parse_args()
     report = measure(args.model, args.per_kind, save=not args.no_save)
     markdown = to_markdown(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(report, indent=2))
-    args.out.with_suffix(".md").write_text(markdown)
+    atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=2))
+    atomic_write_text(args.out.with_suffix(".md"), markdown)
     print(markdown)
 
 

@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402  (the settings above must come first)
 from mri_course import load_settings  # noqa: E402
 from mri_course.data.survey import survey_dataset  # noqa: E402
 from mri_course.data.synthetic import ensure_synthetic_dataset  # noqa: E402
+from mri_course.io import atomic_write_text  # noqa: E402
 from mri_course.models.cnn import build_compact_cnn  # noqa: E402
 from mri_course.models.transfer import build_transfer_model  # noqa: E402
 from mri_course.saliency import METHODS, pointing_game, saliency_maps, sanity_check  # noqa: E402
@@ -183,10 +184,9 @@ def main() -> None:
         ),
     }
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    atomic_write_text(out.with_suffix(".json"), json.dumps(report, indent=1) + "\n")
     markdown = to_markdown(report)
-    out.with_suffix(".md").write_text(markdown)
+    atomic_write_text(out.with_suffix(".md"), markdown)
     print(markdown)
 
 
