@@ -1,6 +1,7 @@
 """Lesson 05's evaluation: metrics by hand and by scikit-learn, intervals, calibration, report."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -181,6 +182,11 @@ def test_the_report_scores_every_subset_from_one_prediction_of_the_test_set(trai
     assert "95% interval" in report.to_text()
     table = comparison_markdown([report], ["Xception: not trained yet"])
     assert "| tiny |" in table and "Xception: not trained yet" in table
+    assert report.to_text().startswith("tiny (memory)\n")
+    assert "Model: `memory`" in report.to_markdown()
+    unnamed = replace(report, source="")
+    assert unnamed.to_text().startswith("tiny\n")
+    assert "Model:" not in unnamed.to_markdown()
 
 
 def test_a_subset_of_one_scan_has_no_interval_but_a_score(trained):

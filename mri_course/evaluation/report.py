@@ -128,7 +128,7 @@ class EvaluationReport:
     def to_text(self) -> str:
         header = ("subset", "images", "accuracy", "95% interval", "ECE")
         widths = (12, 7, 10, 17, 7)
-        lines = [f"{self.model} ({self.source})"]
+        lines = [f"{self.model} ({self.source})" if self.source else self.model]
         for row in (header, *self._rows()):
             lines.append(
                 "".join(
@@ -143,8 +143,7 @@ class EvaluationReport:
         lines = [
             f"# Evaluation of {self.model}",
             "",
-            f"Model: `{self.source}`",
-            "",
+            *([f"Model: `{self.source}`", ""] if self.source else []),
             "| subset | images | accuracy | 95% interval | ECE |",
             "| --- | ---: | ---: | ---: | ---: |",
             *(f"| {' | '.join(row)} |" for row in self._rows()),
