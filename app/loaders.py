@@ -23,18 +23,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from mri_course.analysis import CompiledModel
-from mri_course.config import Settings
+from mri_course.app.analysis import CompiledModel
+from mri_course.app.ood import FeatureDetector, detector_for
+from mri_course.config import GEMINI_KEY_ENVS, Settings
 from mri_course.data.locate import find_dataset_root
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain import Explanation, PredictionFacts, explain
-from mri_course.models.registry import ModelEntry
-from mri_course.ood import FeatureDetector, detector_for
+from mri_course.training.registry import ModelEntry
 from mri_course.training.save import card_path, load_card
 
 logger = logging.getLogger("mri_course.app")
 
-GEMINI_SECRET_NAMES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 SAMPLE_SPLIT = "Testing"
 """Samples come from the official test folder: scans the models never trained on."""
 
@@ -83,7 +82,7 @@ def gemini_key(settings: Settings) -> tuple[str | None, str]:
     The key itself is only ever passed to :func:`explain`; the page shows where it came
     from, never the key.
     """
-    for name in GEMINI_SECRET_NAMES:
+    for name in GEMINI_KEY_ENVS:  # the same names as secrets
         try:
             value = st.secrets.get(name)
         except (FileNotFoundError, KeyError):  # no secrets.toml at all: not an error

@@ -1,6 +1,6 @@
 """The parts of the page, one function each: they lay results out and compute nothing.
 
-Every number shown here comes from a :class:`mri_course.analysis.ScanAnalysis`; every
+Every number shown here comes from a :class:`mri_course.app.analysis.ScanAnalysis`; every
 sentence of the explanation from :mod:`mri_course.explain`. Keeping the drawing apart from
 the computing is what lets a test (or lesson 08) check the analysis without a browser.
 """
@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mri_course.analysis import NOT_A_DIAGNOSTIC_DEVICE, ScanAnalysis
+from mri_course.app.analysis import NOT_A_DIAGNOSTIC_DEVICE, ScanAnalysis
+from mri_course.app.ood import image_statistics
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain import Explanation
 from mri_course.explain.offline import CLASS_LABELS
 from mri_course.explain.prompt import percent
-from mri_course.ood import image_statistics
-from mri_course.saliency.figures import METHOD_TITLES
+from mri_course.saliency.names import METHODS
 from mri_course.saliency.overlay import colourise
 
 UNTRUSTED_LABEL = "not trusted"
@@ -118,14 +118,14 @@ def scan_and_overlay(analysis: ScanAnalysis) -> None:
     )
     right.image(
         analysis.overlay,
-        caption=f"{METHOD_TITLES[analysis.method]} of the predicted class",
+        caption=f"{METHODS[analysis.method].title} of the predicted class",
         width=SHOWN_SIDE,
     )
     st.image(colour_bar(), caption="strongest  ◀  colour scale  ▶  weakest", width=320)
     st.caption(f"**Colour legend.** {analysis.legend}.")
     if analysis.summary is None:
         st.info(
-            f"The {METHOD_TITLES[analysis.method]} map of this scan is zero everywhere: the "
+            f"The {METHODS[analysis.method].title} map of this scan is zero everywhere: the "
             "model found no region that raises the predicted class. Try another method."
         )
     else:

@@ -7,9 +7,9 @@ Lesson 08 walks through it. The page computes nothing itself; each part calls th
 ==============================  ===================================================
 part of the page                what it calls
 ==============================  ===================================================
-model list in the sidebar       ``mri_course.models.registry.course_models``
-upload or sample                ``mri_course.scan_input.read_scan``
-prediction, map, OOD check      ``mri_course.analysis.analyse_scan``
+model list in the sidebar       ``mri_course.training.registry.course_models``
+upload or sample                ``mri_course.app.scan_input.read_scan``
+prediction, map, OOD check      ``mri_course.app.analysis.analyse_scan``
 explanation                     ``mri_course.explain.explain`` (Gemini or offline)
 report download                 ``ScanAnalysis.report_dict``
 ==============================  ===================================================
@@ -31,12 +31,12 @@ import panels
 import streamlit as st
 
 from mri_course import load_settings
-from mri_course.analysis import APP_METHODS, ScanAnalysis, analyse_scan, scan_key
+from mri_course.app.analysis import ScanAnalysis, analyse_scan, scan_key
+from mri_course.app.scan_input import UPLOAD_TYPES, ScanInput, ScanInputError, read_scan
 from mri_course.config import Settings, SettingsError
 from mri_course.data.release import CLASS_NAMES
-from mri_course.models.registry import ModelEntry, course_models
-from mri_course.saliency.figures import METHOD_TITLES
-from mri_course.scan_input import UPLOAD_TYPES, ScanInput, ScanInputError, read_scan
+from mri_course.saliency.names import APP_METHODS, METHODS
+from mri_course.training.registry import ModelEntry, course_models
 
 logger = logging.getLogger("mri_course.app")
 
@@ -222,7 +222,7 @@ def compare_view(choices: Choices, scan: ScanInput) -> None:
             panels.probability_chart(analysis, height=140)
             column.image(
                 analysis.overlay,
-                caption=f"{METHOD_TITLES[analysis.method]}, {title}",
+                caption=f"{METHODS[analysis.method].title}, {title}",
                 width="stretch",
             )
     st.caption(f"Colour legend: {next(iter(results.values())).legend}.")

@@ -4,10 +4,10 @@
 
 For the compact CNN (the shipped one when present, else random weights: the time does not
 depend on them) and the Xception transfer model at 128 px (random weights), each wrapped
-once in :class:`mri_course.analysis.CompiledModel` as the app does, it times every scan
+once in :class:`mri_course.app.analysis.CompiledModel` as the app does, it times every scan
 (real test scans when ``MRI_COURSE_DATA`` is set, else synthetic ones):
 
-* ``read``: :func:`mri_course.scan_input.read_scan` on the file's bytes;
+* ``read``: :func:`mri_course.app.scan_input.read_scan` on the file's bytes;
 * ``predict``: resize + forward pass (``ScanAnalysis.prediction_ms``);
 * ``saliency``: the map, its drawing and its summary (``ScanAnalysis.saliency_ms``);
 * ``total``: read + :func:`analyse_scan` (both of the above and the OOD image checks) +
@@ -30,15 +30,16 @@ from pathlib import Path
 import numpy as np
 
 from mri_course import load_settings
-from mri_course.analysis import APP_METHODS, CompiledModel, analyse_scan
+from mri_course.app.analysis import CompiledModel, analyse_scan
+from mri_course.app.scan_input import read_scan
 from mri_course.data.locate import find_dataset_root
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.synthetic import render_scan
 from mri_course.io import atomic_write_text
 from mri_course.models.shipped import SHIPPED_CNN
-from mri_course.saliency import saliency_map
-from mri_course.scan_input import read_scan
+from mri_course.saliency.maps import saliency_map
+from mri_course.saliency.names import APP_METHODS
 
 IMAGE_SIZE = 128
 BASELINE_SCANS = 10

@@ -9,7 +9,7 @@ Needs the real dataset (``MRI_COURSE_DATA``). It
    model's last layer reads) on the course split's training scans, sets its threshold at
    the 99th percentile of the validation scans' distances, and saves it beside the model
    (``<model>.ood.npz``, which the app loads with the model);
-2. generates a small set of images that are not brain MRIs (:mod:`mri_course.not_mri`) and
+2. generates a small set of images that are not brain MRIs (:mod:`mri_course.app.not_mri`) and
    counts, per kind, how many each check flags;
 3. counts the false alarms of each check on the 1311 official test scans, per class, and
    lists the scans the image checks flag.
@@ -29,16 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from mri_course import load_settings
-from mri_course.config import project_root
-from mri_course.data.decode import load_rgb
-from mri_course.data.locate import locate_dataset
-from mri_course.data.pipeline import prepare_pixels
-from mri_course.data.release import CLASS_NAMES
-from mri_course.data.survey import survey_dataset
-from mri_course.io import atomic_write_text, sha256_of_file
-from mri_course.models.shipped import SHIPPED_CNN
-from mri_course.not_mri import KINDS, not_mri_images
-from mri_course.ood import (
+from mri_course.app.not_mri import KINDS, not_mri_images
+from mri_course.app.ood import (
     BLANK_LIMIT,
     COLOUR_LIMIT,
     DARK_LEVEL,
@@ -50,6 +42,14 @@ from mri_course.ood import (
     image_warnings,
     record_features,
 )
+from mri_course.config import project_root
+from mri_course.data.decode import load_rgb
+from mri_course.data.locate import locate_dataset
+from mri_course.data.pipeline import prepare_pixels
+from mri_course.data.release import CLASS_NAMES
+from mri_course.data.survey import survey_dataset
+from mri_course.io import atomic_write_text, sha256_of_file
+from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.training.save import card_path, load_card
 
 
@@ -101,7 +101,7 @@ def _statistics_row(found) -> dict:
 def measure(model_path: Path, per_kind: int, save: bool) -> dict:
     import keras
 
-    from mri_course.analysis import CompiledModel
+    from mri_course.app.analysis import CompiledModel
 
     settings = load_settings().with_profile("cpu")
     if settings.data_dir is None:
@@ -238,7 +238,7 @@ def to_markdown(report: dict) -> str:
         f"(median {detector['val_distance_median']:.2f}). "
         "The app warns when either check fires.",
         "",
-        "## Images that are not brain MRIs (generated, `mri_course.not_mri`)",
+        "## Images that are not brain MRIs (generated, `mri_course.app.not_mri`)",
         "",
         "| kind | images | image checks | feature check | either | reasons (image checks) |",
         "|---|---|---|---|---|---|",

@@ -27,7 +27,7 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 os.environ["MRI_COURSE_PROFILE"] = "fast"
@@ -41,9 +41,10 @@ from mri_course.data.synthetic import ensure_synthetic_dataset  # noqa: E402
 from mri_course.io import atomic_write_text  # noqa: E402
 from mri_course.models.cnn import build_compact_cnn  # noqa: E402
 from mri_course.models.transfer import build_transfer_model  # noqa: E402
-from mri_course.saliency import METHODS, pointing_game, saliency_maps, sanity_check  # noqa: E402
-from mri_course.saliency.lesion_model import LESION_EPOCHS  # noqa: E402
-from mri_course.saliency.trust import lesion_images  # noqa: E402
+from mri_course.saliency.lesion_model import LESION_EPOCHS, lesion_images  # noqa: E402
+from mri_course.saliency.maps import saliency_maps  # noqa: E402
+from mri_course.saliency.names import METHODS  # noqa: E402
+from mri_course.saliency.trust import pointing_game, sanity_check  # noqa: E402
 from mri_course.training import recipe_for, train  # noqa: E402
 
 SANITY_IMAGES = 16
@@ -77,8 +78,8 @@ def synthetic_cnn(settings, train_per_class, test_per_class, epochs, image_size,
         "recipe": f"{recipe.epochs} epochs at {recipe.image_size} px",
         "train_seconds": round(seconds, 1),
         "test_accuracy": trained.card["metrics"]["test"]["accuracy"],
-        "pointing_game": {m: g.to_dict() for m, g in games.items()},
-        "sanity_check": {m: c.to_dict() for m, c in checks.items()},
+        "pointing_game": {m: asdict(g) for m, g in games.items()},
+        "sanity_check": {m: asdict(c) for m, c in checks.items()},
     }
 
 

@@ -135,7 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _model_to_evaluate(spec: str, settings):
     """``(model, card, name, source)`` for a model key (shipped_cnn, cnn, xception) or a path."""
-    from mri_course.models.registry import course_models
+    from mri_course.training.registry import course_models
     from mri_course.training.save import card_path, load_card
 
     for entry in course_models(settings):

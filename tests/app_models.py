@@ -25,10 +25,10 @@ def fast_settings(models_dir: Path | None = None) -> Settings:
 @functools.cache
 def fast_models_dir() -> Path:
     """A folder with ``cnn_fast.keras`` (+ card, + ``.ood.npz``) and ``xception_fast.keras``."""
+    from mri_course.app.ood import detector_path, fit_feature_detector, record_features
     from mri_course.data.locate import dataset_root
     from mri_course.data.survey import survey_dataset
     from mri_course.io import sha256_of_file
-    from mri_course.ood import detector_path, fit_feature_detector, record_features
     from mri_course.training import recipe_for, train
 
     folder = Path(tempfile.mkdtemp(prefix="mri-course-app-models-"))

@@ -12,19 +12,15 @@ import pytest
 from app_models import fast_models_dir
 from bad_scans import scan_gray
 
-from mri_course.analysis import (
-    APP_METHODS,
-    NOT_A_DIAGNOSTIC_DEVICE,
-    CompiledModel,
-    analyse_scan,
-    scan_key,
-)
+from mri_course.app.analysis import NOT_A_DIAGNOSTIC_DEVICE, CompiledModel, analyse_scan, scan_key
+from mri_course.app.not_mri import not_mri_image
+from mri_course.app.ood import FeatureDetector, detector_path
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain import offline_explanation
-from mri_course.not_mri import not_mri_image
-from mri_course.ood import FeatureDetector, detector_path
-from mri_course.saliency import EmptySaliencyError, saliency_map
+from mri_course.saliency.maps import saliency_map
+from mri_course.saliency.names import APP_METHODS
+from mri_course.saliency.summary import EmptySaliencyError
 from mri_course.training.save import load_card
 
 
@@ -56,7 +52,7 @@ def test_the_compiled_maps_are_lesson_06s_maps(models, compiled, name, method):
     classes = range(4) if method in ("gradcam", "gradient") else [None]
     for class_index in classes:
         expected = saliency_map(model, image, method, class_index)
-        got = fast.raw_map(image[np.newaxis], method, np.array([expected.class_index]))[0]
+        got = fast.maps(image[np.newaxis], method, np.array([expected.class_index]))[0]
         scale = max(float(np.abs(expected.raw).max()), 1e-12)
         assert got.shape == expected.raw.shape and got.min() >= 0
         assert np.allclose(got, expected.raw, atol=1e-4 * scale, rtol=1e-3), class_index
@@ -154,3 +150,30 @@ def test_the_scan_key_depends_on_the_pixels_and_the_shape_not_on_the_layout():
     assert scan_key(changed) != scan_key(image)
     flipped = image[:, ::-1]
     assert scan_key(flipped) == scan_key(np.ascontiguousarray(flipped))
+
+
+def test_a_new_saliency_method_is_one_entry_in_names_and_one_function_in_maps(models, monkeypatch):
+    """Gradient x input, added the way the names module says: nothing else is edited, and
+    the lesson's call, the app's compiled path, the drawing and both explanations use it."""
+    import tensorflow as tf
+
+    from mri_course.explain.prompt import build_prompt
+    from mri_course.saliency import maps, names
+
+    def gradient_times_input(model, images, classes):
+        logits = maps.logit_model(model)
+        return maps.vanilla_gradient_map(logits, images, classes) * tf.reduce_mean(images, -1)
+
+    method = names.Method("gradient x input", brief_drawing=False, caveat="Made up for a test.")
+    monkeypatch.setitem(names.METHODS, "gradient_x_input", method)
+    monkeypatch.setitem(maps.RAW_MAPS, "gradient_x_input", gradient_times_input)
+
+    image = prepare_pixels(_scan(), 64)
+    lesson = saliency_map(models["cnn_fast"], image, "gradient_x_input")
+    analysis = analyse_scan(CompiledModel(models["cnn_fast"]), _scan(), "gradient_x_input", "m")
+    assert np.allclose(analysis.saliency.raw, lesson.raw, rtol=1e-3, atol=1e-4 * lesson.raw.max())
+    facts = analysis.facts()
+    assert "gradient x input" in build_prompt(facts)
+    explanation = offline_explanation(facts).to_markdown()
+    assert "Gradient x input" in explanation and "Made up for a test." in explanation
+    assert analysis.report_dict()["saliency"]["method_title"] == "gradient x input"

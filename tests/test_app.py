@@ -15,11 +15,11 @@ from bad_scans import BAD_UPLOADS, CONVERTED_UPLOADS, encode, scan_png
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mri_course.app.not_mri import not_mri_image
 from mri_course.explain import RetryPolicy
 from mri_course.explain.result import OFFLINE_HEADING
-from mri_course.explain.stub_server import UNAVAILABLE, GeminiStub, answer_reply
-from mri_course.models import registry
-from mri_course.not_mri import not_mri_image
+from mri_course.testing.gemini_server import UNAVAILABLE, GeminiStub, answer_reply
+from mri_course.training import registry
 
 APP = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
 TIMEOUT = 120  # the first run imports TensorFlow and compiles the model

@@ -27,7 +27,7 @@ from app_models import fast_models_dir
 from bad_scans import scan_png
 
 from mri_course.data.locate import find_dataset_root
-from mri_course.models.registry import SHIPPED_CNN
+from mri_course.training.registry import SHIPPED_CNN
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app" / "streamlit_app.py"

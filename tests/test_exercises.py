@@ -1,9 +1,11 @@
 """The exercise mechanism: generated stubs, fallback to the reference, checks, progress."""
 
 import ast
+import dataclasses
 import importlib
 import importlib.util
 import inspect
+import json
 import subprocess
 import sys
 import textwrap
@@ -11,10 +13,7 @@ import types
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from mri_course.checks import (
     ERROR,
@@ -28,7 +27,7 @@ from mri_course.checks import (
 )
 from mri_course.config import project_root
 from mri_course.exercises import generate
-from mri_course.exercises.catalog import EXERCISES, LESSONS, exercise_by_id
+from mri_course.exercises.catalog import EXERCISES, LESSONS, Exercise, exercise_by_id
 from mri_course.exercises.runtime import exercise, is_stub, reference
 
 ROOT = project_root()
@@ -97,7 +96,7 @@ def test_each_lesson_has_two_to_four_exercises():
         assert 2 <= count <= 4, f"lesson {lesson.number} has {count} exercises"
 
 
-def test_stubs_keep_signature_and_docstring_and_add_hints(generated):
+def test_stubs_keep_signature_and_copy_the_docstring_with_its_hints(generated):
     for entry in EXERCISES:
         stub = _stub(generated, entry)
         ref = reference(entry)
@@ -105,9 +104,41 @@ def test_stubs_keep_signature_and_docstring_and_add_hints(generated):
             stub.learner_function.__code__.co_varnames[: ref.__code__.co_argcount]
             == (ref.__code__.co_varnames[: ref.__code__.co_argcount])
         )
-        assert stub.__doc__.startswith(ref.__doc__.strip().splitlines()[0])
-        assert "Hints:" in stub.__doc__
+        assert stub.__doc__ == ref.__doc__, entry.name  # hints included, written once
+        assert "\n    Hints:\n" in stub.__doc__, entry.name
         assert is_stub(stub.learner_function)
+
+
+def test_the_generator_refuses_a_reference_without_hints(tmp_path, monkeypatch):
+    module = tmp_path / "hintless_reference.py"
+    module.write_text('def count_images_per_class(records):\n    """Count."""\n    return {}\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = Exercise("1.1", "count_images_per_class", "hintless_reference")
+    monkeypatch.setattr(generate, "EXERCISES", (entry,))
+    with pytest.raises(LookupError, match="hintless_reference.count_images_per_class has no"):
+        generate.student_module_source(LESSONS[0])
+
+
+def test_a_catalog_entry_holds_only_what_cannot_be_derived():
+    fields = [f.name for f in dataclasses.fields(Exercise)]
+    assert fields == ["id", "name", "reference_module"]
+    assert exercise_by_id("6.2").lesson == "06"
+    assert exercise_by_id("1.4").check == (
+        "mri_course.checks.lesson01:check_group_stratified_split"
+    )
+    for lesson in LESSONS:
+        ids = [e.id for e in EXERCISES if e.lesson == lesson.number]
+        assert ids == [f"{int(lesson.number)}.{k}" for k in range(1, len(ids) + 1)]
+        checks = importlib.import_module(f"mri_course.checks.lesson{lesson.number}")
+        defined = {
+            name
+            for name, value in vars(checks).items()
+            if name.startswith("check_")
+            and inspect.isfunction(value)
+            and value.__module__ == checks.__name__
+        }
+        expected = {f"check_{e.name}" for e in EXERCISES if e.lesson == lesson.number}
+        assert defined == expected, f"mri_course/checks/lesson{lesson.number}.py"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.number)
@@ -123,47 +154,120 @@ def test_solution_files_are_the_package_code(lesson):
         assert callable(namespace[entry.name])
 
 
-def test_notebook_solution_regions_become_placeholders():
-    solution = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "outputs": [{"x": 1}],
-                "execution_count": 3,
-                "source": "a = 1\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\nprint(a)",
-            },
-            {
-                "cell_type": "code",
-                "metadata": {"tags": ["solution"]},
-                "outputs": [],
-                "execution_count": None,
-                "source": "show_the_answer()",
-            },
-            {"cell_type": "markdown", "metadata": {}, "source": "Text"},
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
+def _notebook(*cells: dict) -> dict:
+    return {"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _code(source: str, tags: tuple[str, ...] = (), **extra) -> dict:
+    metadata = {"tags": list(tags)} if tags else {}
+    return {
+        "cell_type": "code",
+        "metadata": metadata,
+        "outputs": [],
+        "execution_count": None,
+        "source": source,
+        **extra,
     }
+
+
+def test_the_learners_notebook_drops_the_cells_tagged_solution():
+    solution = _notebook(
+        _code("a = 1\nprint(a)", outputs=[{"x": 1}], execution_count=3),
+        _code("print(reference_source(lesson01.count_images_per_class))", ("solution",)),
+        _code("answer = 42", ("solution",)),
+        {"cell_type": "markdown", "metadata": {}, "source": "Text"},
+    )
     student = generate.student_notebook(solution)
     assert [c["cell_type"] for c in student["cells"]] == ["code", "markdown"]
     code = student["cells"][0]
-    assert code["source"] == "a = 1\n# YOUR CODE HERE\nprint(a)"
+    assert code["source"] == "a = 1\nprint(a)"
     assert code["outputs"] == [] and code["execution_count"] is None
     assert solution["cells"][0]["outputs"] == [{"x": 1}]  # the solution is not modified
-    broken = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "outputs": [],
-                "source": "### BEGIN SOLUTION\nx = 1",
-            }
-        ]
-    }
-    with pytest.raises(ValueError, match="without ### END SOLUTION"):
-        generate.student_notebook(broken)
+
+
+@pytest.mark.parametrize(
+    "reveal",
+    [
+        "print(reference_source(lesson04.softmax))",
+        "from mri_course.exercises import runtime\n\nprint(runtime.reference_source(f))",
+        "%autoreload 2\nprint(reference_source(lesson04.softmax))",  # not plain Python
+    ],
+)
+def test_the_generator_refuses_an_untagged_cell_that_shows_an_answer(
+    reveal, tmp_path, monkeypatch, capsys
+):
+    solution = _notebook(
+        _code("check(lesson04.softmax)"),
+        {"cell_type": "markdown", "metadata": {}, "source": "reference_source(f) in text"},
+        _code(reveal, id="c0ffee42"),
+    )
+    with pytest.raises(generate.UntaggedSolutionError) as refused:
+        generate.student_notebook(solution, "solutions/04_loss_and_learning_rate.ipynb")
+    message = str(refused.value)
+    assert "solutions/04_loss_and_learning_rate.ipynb, cell 3 (id c0ffee42)" in message
+    assert "not tagged 'solution'" in message and reveal in message
+    # importing the function, or naming it in text, shows nothing: not refused
+    generate.student_notebook(
+        _notebook(_code("from mri_course.exercises.runtime import reference_source"))
+    )
+
+    # the command line says so, writes nothing, and --check fails too
+    fake_root = tmp_path / "checkout"
+    (fake_root / "solutions").mkdir(parents=True)
+    (fake_root / "solutions" / LESSONS[3].notebook).write_text(generate.notebook_text(solution))
+    monkeypatch.setattr(generate, "project_root", lambda: fake_root)
+    for argv in ([], ["--check"]):
+        assert generate.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: solutions/04_loss_and_learning_rate.ipynb, cell 3")
+    assert not (fake_root / "lessons").exists()
+
+
+def _body_source(entry) -> str:
+    """The code of a reference function after its signature and docstring."""
+    source = textwrap.dedent(inspect.getsource(reference(entry)))
+    function = ast.parse(source).body[0]
+    first = function.body[1] if ast.get_docstring(function) is not None else function.body[0]
+    lines = source.splitlines()[first.lineno - 1 : function.body[-1].end_lineno]
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def _shows_reference_code(cell_source: str) -> list[str]:
+    """The exercises whose reference code ``cell_source`` shows, or ``reference_source``."""
+    shown = ["a call of reference_source"] if generate.reveals_an_answer(cell_source) else []
+    text = "\n".join(line.strip() for line in cell_source.splitlines() if line.strip())
+    shown += [entry.id for entry in EXERCISES if _body_source(entry) in text]
+    return shown
+
+
+def test_every_reference_body_is_long_enough_to_recognise():
+    for entry in EXERCISES:
+        assert len(_body_source(entry)) > 40, entry.id
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.number)
+def test_no_lesson_shows_reference_code_before_the_learner_tries(lesson):
+    """The learner's notebook (lessons/) never prints nor holds an exercise's answer: those
+    cells belong to the solution notebook, tagged ``solution``."""
+    path = ROOT / "lessons" / lesson.notebook
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    found = [
+        f"cell {number}: {', '.join(shown)}"
+        for number, cell in enumerate(notebook["cells"], start=1)
+        if (shown := _shows_reference_code(generate._source(cell)))
+    ]
+    assert not found, f"lessons/{lesson.notebook} shows answers: {'; '.join(found)}"
+
+
+def test_the_reveal_detector_finds_a_reference_body_and_a_call():
+    entry = exercise_by_id("5.1")
+    pasted = textwrap.dedent(inspect.getsource(reference(entry)))
+    assert _shows_reference_code(pasted) == ["5.1"]
+    assert _shows_reference_code(f"```python\n{pasted}```") == ["5.1"]  # in markdown too
+    assert _shows_reference_code("print(reference_source(lesson05.confusion_matrix))") == [
+        "a call of reference_source"
+    ]
+    assert _shows_reference_code("check(lesson05.confusion_matrix)") == []
 
 
 def test_the_generator_writes_checks_and_keeps_a_learners_work(tmp_path, monkeypatch, capsys):
@@ -239,264 +343,34 @@ def test_the_decorator_refuses_the_wrong_function_name():
 # --- every check: passes on the reference, fails on the stub and on wrong answers ------
 
 
-def _wrong_count_without_zeros(records):
-    return dict(Counter(r.label for r in records))
-
-
-def _wrong_count_sorted_by_size(records):
-    counts = Counter({c: 0 for c in ("glioma", "meningioma", "notumor", "pituitary")})
-    counts.update(r.label for r in records)
-    return dict(counts.most_common())
-
-
-def _wrong_channels_drop_alpha(image):
-    array = np.asarray(image)
-    if array.dtype == np.uint16:
-        array = (array / 257).round().astype(np.uint8)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.shape[2] in (2, 4):
-        array = array[..., :-1]
-    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array
-
-
-def _wrong_channels_cast_16_bit(image):
-    array = np.asarray(image).astype(np.uint8)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.shape[2] in (2, 4):
-        array = np.round(array[..., :-1] * (array[..., -1:] / 255.0)).astype(np.uint8)
-    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array
-
-
-def _wrong_hash_inverted(gray, hash_size=16):
-    small = np.asarray(Image.fromarray(gray).resize((hash_size + 1, hash_size)), dtype=int)
-    return (small[:, 1:] < small[:, :-1]).ravel()
-
-
-def _wrong_hash_square(gray, hash_size=16):
-    small = np.asarray(Image.fromarray(gray).resize((hash_size, hash_size)), dtype=int)
-    return (small[:, 1:] > small[:, :-1]).ravel()
-
-
-def _wrong_hash_default_filter(gray, hash_size=16):
-    small = np.asarray(Image.fromarray(gray).resize((hash_size + 1, hash_size)), dtype=int)
-    return (small[:, 1:] > small[:, :-1]).ravel()
-
-
-def _wrong_split_ignores_groups(labels, groups, val_fraction, seed):
-    indices = np.arange(len(labels))
-    train, val = train_test_split(
-        indices, test_size=val_fraction, stratify=labels, random_state=seed
-    )
-    return np.sort(train), np.sort(val)
-
-
-def _wrong_split_not_stratified(labels, groups, val_fraction, seed):
-    splitter = GroupShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
-    train, val = next(splitter.split(np.zeros(len(labels)), labels, groups))
-    return np.sort(train), np.sort(val)
-
-
-def _wrong_split_ignores_seed(labels, groups, val_fraction, seed):
-    from mri_course.data.splits import group_stratified_split
-
-    return group_stratified_split(labels, groups, val_fraction, seed=0)
-
-
-def _wrong_head_without_dropout(features):
-    from keras import layers
-
-    x = layers.Flatten(name="head_flatten")(features)
-    x = layers.Dense(128, activation="relu", name="head_dense")(x)
-    return layers.Dense(4, activation="softmax", name="probabilities")(x)
-
-
-def _wrong_head_without_softmax(features):
-    from keras import layers
-
-    x = layers.Flatten(name="head_flatten")(features)
-    x = layers.Dropout(0.3, name="head_dropout1")(x)
-    x = layers.Dense(128, activation="relu", name="head_dense")(x)
-    x = layers.Dropout(0.25, name="head_dropout2")(x)
-    return layers.Dense(4, name="probabilities")(x)
-
-
-def _wrong_head_rates_swapped(features):
-    from keras import layers
-
-    x = layers.Flatten(name="head_flatten")(features)
-    x = layers.Dropout(0.25, name="head_dropout1")(x)
-    x = layers.Dense(128, activation="relu", name="head_dense")(x)
-    x = layers.Dropout(0.3, name="head_dropout2")(x)
-    return layers.Dense(4, activation="softmax", name="probabilities")(x)
-
-
-def _wrong_compile_adam(learning_rate=0.001):
-    import keras
-
-    settings = reference(exercise_by_id("2.2"))(learning_rate)
-    return {**settings, "optimizer": keras.optimizers.Adam(learning_rate)}
-
-
-def _wrong_compile_sparse(learning_rate=0.001):
-    import keras
-
-    settings = reference(exercise_by_id("2.2"))(learning_rate)
-    return {**settings, "loss": keras.losses.SparseCategoricalCrossentropy()}
-
-
-def _wrong_compile_plain_accuracy(learning_rate=0.001):
-    import keras
-
-    settings = reference(exercise_by_id("2.2"))(learning_rate)
-    return {**settings, "metrics": [keras.metrics.Accuracy(), *settings["metrics"][1:]]}
-
-
-def _wrong_compile_fixed_rate(learning_rate=0.001):
-    return reference(exercise_by_id("2.2"))(0.001)
-
-
-def _wrong_unfreeze_with_batch_norm(model, blocks):
-    reference(exercise_by_id("2.3"))(model, blocks)
-    from mri_course.models.transfer import xception_block_of
-
-    top = {f"block{n}" for n in range(15 - blocks, 15)}
-    for name, block in xception_block_of(model).items():
-        if block in top:  # batch norms included: the mistake
-            model.get_layer(name).trainable = True
-    return model
-
-
-def _wrong_unfreeze_forgets_head(model, blocks):
-    reference(exercise_by_id("2.3"))(model, blocks)
-    for name in ("head_dense", "probabilities"):
-        model.get_layer(name).trainable = False
-    return model
-
-
-def _wrong_unfreeze_one_block_too_many(model, blocks):
-    return reference(exercise_by_id("2.3"))(model, blocks + 1)
-
-
-def _wrong_block_default_momentum(x, filters, name, convs=2):
-    from keras import layers
-
-    for k in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
-        x = layers.Activation("relu", name=f"{name}_relu{k}")(x)
-    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-
-
-def _wrong_block_without_norm(x, filters, name, convs=2):
-    from keras import layers
-
-    for k in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
-        x = layers.ReLU(name=f"{name}_relu{k}")(x)
-    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-
-
-def _wrong_block_with_bias(x, filters, name, convs=2):
-    from keras import layers
-
-    for k in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{k}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
-        x = layers.ReLU(name=f"{name}_relu{k}")(x)
-    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-
-
-def _wrong_block_valid_padding(x, filters, name, convs=2):
-    from keras import layers
-
-    for k in range(1, convs + 1):
-        x = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv{k}")(x)
-        x = layers.BatchNormalization(name=f"{name}_bn{k}")(x)
-        x = layers.ReLU(name=f"{name}_relu{k}")(x)
-    return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-
-
-def _wrong_parameters_without_bias(kernel_size, in_channels, filters, use_bias=True):
-    return filters * kernel_size * kernel_size * in_channels
-
-
-def _wrong_parameters_without_channels(kernel_size, in_channels, filters, use_bias=True):
-    return filters * (kernel_size * kernel_size + int(use_bias))
-
-
-def _wrong_macs_without_kernel(kernel_size, in_channels, filters, out_height, out_width):
-    return out_height * out_width * filters * in_channels
-
-
-def _wrong_macs_square_map(kernel_size, in_channels, filters, out_height, out_width):
-    return out_height * out_height * filters * kernel_size * kernel_size * in_channels
-
-
-WRONG_ANSWERS = {
-    "1.1": [(_wrong_count_without_zeros, "missing"), (_wrong_count_sorted_by_size, "order")],
-    "1.2": [(_wrong_channels_drop_alpha, "transparent"), (_wrong_channels_cast_16_bit, "16-bit")],
-    "1.3": [
-        (_wrong_hash_inverted, "brighter to the right"),
-        (_wrong_hash_square, "256 bits"),
-        (_wrong_hash_default_filter, "test pattern"),
-    ],
-    "1.4": [
-        (_wrong_split_ignores_groups, "leak"),
-        (_wrong_split_not_stratified, "stratify"),
-        (_wrong_split_ignores_seed, "seed"),
-    ],
-    "2.1": [
-        (_wrong_head_without_dropout, "Flatten, Dropout, Dense"),
-        (_wrong_head_without_softmax, "softmax"),
-        (_wrong_head_rates_swapped, "0.3, then 0.25"),
-    ],
-    "2.2": [
-        (_wrong_compile_adam, "Adamax"),
-        (_wrong_compile_sparse, "CategoricalCrossentropy"),
-        (_wrong_compile_fixed_rate, "learning_rate=0.01"),
-        (_wrong_compile_plain_accuracy, "CategoricalAccuracy"),
-    ],
-    "2.3": [
-        (_wrong_unfreeze_with_batch_norm, "batch normalisation"),
-        (_wrong_unfreeze_forgets_head, "head always learns"),
-        (_wrong_unfreeze_one_block_too_many, "is trainable"),
-    ],
-    "3.1": [
-        (_wrong_block_without_norm, "layers are"),
-        (_wrong_block_with_bias, "has a bias"),
-        (_wrong_block_valid_padding, "padding"),
-        (_wrong_block_default_momentum, "momentum 0.99"),
-    ],
-    "3.2": [
-        (_wrong_parameters_without_bias, "Keras counts"),
-        (_wrong_parameters_without_channels, "Keras counts"),
-    ],
-    "3.3": [
-        (_wrong_macs_without_kernel, "693,633,024"),
-        (_wrong_macs_square_map, "not square"),
-    ],
-}
-
-
-def _wrong_answers_of_later_lessons() -> dict:
-    """Lessons 04 on keep their wrong answers beside the tests, one module per lesson
-    (``tests/wrong_answers_lessonNN.py``, each with a ``WRONG_ANSWERS`` dict)."""
-    found = {}
-    for path in sorted(Path(__file__).parent.glob("wrong_answers_lesson*.py")):
+def _wrong_answer_modules() -> dict[str, types.ModuleType]:
+    """``tests/wrong_answers_lessonNN.py`` by lesson number: each holds the plausible wrong
+    answers to its lesson's exercises in a ``WRONG_ANSWERS`` dict, exercise id -> list of
+    (function, what the check's message must say)."""
+    modules = {}
+    for lesson in LESSONS:
+        path = Path(__file__).parent / f"wrong_answers_lesson{lesson.number}.py"
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        found.update(module.WRONG_ANSWERS)
-    return found
+        modules[lesson.number] = module
+    return modules
 
 
-WRONG_ANSWERS.update(_wrong_answers_of_later_lessons())
+WRONG_ANSWER_MODULES = _wrong_answer_modules()
+WRONG_ANSWERS = {
+    exercise_id: answers
+    for module in WRONG_ANSWER_MODULES.values()
+    for exercise_id, answers in module.WRONG_ANSWERS.items()
+}
 
 
-def test_every_exercise_has_wrong_answers_to_fail():
+def test_every_exercise_has_wrong_answers_to_fail_in_its_lessons_file():
     assert set(WRONG_ANSWERS) == {e.id for e in EXERCISES}
+    for number, module in WRONG_ANSWER_MODULES.items():
+        misplaced = [i for i in module.WRONG_ANSWERS if exercise_by_id(i).lesson != number]
+        assert not misplaced, f"wrong_answers_lesson{number}.py holds {misplaced}"
+        assert all(module.WRONG_ANSWERS.values()), f"lesson {number}: an empty list"
 
 
 @pytest.mark.parametrize("entry", EXERCISES, ids=lambda e: e.id)
@@ -602,6 +476,6 @@ def _reference_copy_of_count():
 
 def _wrong_channels_drop_alpha_named():
     def to_three_channels(image):
-        return _wrong_channels_drop_alpha(image)
+        return WRONG_ANSWER_MODULES["01"]._wrong_channels_drop_alpha(image)
 
     return to_three_channels

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from bad_scans import scan_gray
 
-from mri_course import ood
+from mri_course.app import ood
+from mri_course.app.not_mri import KINDS, not_mri_image, not_mri_images
 from mri_course.io import sha256_of_file
-from mri_course.not_mri import KINDS, not_mri_image, not_mri_images
 
 REASON_OF_KIND = {  # the reason each kind must be flagged for
     "colour photo": "colour",

@@ -4,8 +4,8 @@ import pytest
 
 from mri_course.config import load_settings
 from mri_course.data.survey import survey_dataset
-from mri_course.models.registry import course_models, lesson_cnn, model_entry
 from mri_course.models.shipped import SHIPPED_CNN
+from mri_course.training.registry import course_models, lesson_cnn, model_entry
 
 
 @pytest.fixture

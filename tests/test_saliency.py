@@ -16,33 +16,28 @@ from mri_course.data.release import CLASS_NAMES
 from mri_course.data.synthetic import render_scan
 from mri_course.models.cnn import build_compact_cnn
 from mri_course.models.transfer import XCEPTION_LAST_CONV, build_transfer_model
-from mri_course.saliency import (
-    METHODS,
-    REGIONS,
-    EmptySaliencyError,
-    SaliencyMap,
-    brain_mask,
+from mri_course.saliency.display import COLOURED_FLOOR, SaliencyMap, display_map
+from mri_course.saliency.maps import (
     brief_gradient_map,
-    circular_mask,
-    colour_legend,
-    display_map,
     gradcam_channel_weights,
     gradcam_map,
     logit_model,
-    overlay,
-    pointing_game,
     predicted_classes,
-    region_summary,
     saliency_map,
     saliency_maps,
-    sanity_check,
     smoothgrad_map,
     vanilla_gradient_map,
 )
-from mri_course.saliency.display import COLOURED_FLOOR
-from mri_course.saliency.overlay import colour_name
-from mri_course.saliency.summary import region_labels
-from mri_course.saliency.trust import randomisation_stages, trained_copy
+from mri_course.saliency.mask import brain_mask, circular_mask
+from mri_course.saliency.names import METHODS, REGIONS
+from mri_course.saliency.overlay import colour_legend, colour_name, overlay
+from mri_course.saliency.summary import EmptySaliencyError, region_labels, region_summary
+from mri_course.saliency.trust import (
+    pointing_game,
+    randomisation_stages,
+    sanity_check,
+    trained_copy,
+)
 
 SIZE = 64
 
@@ -107,7 +102,7 @@ def test_logit_model_gives_the_scores_the_softmax_turns_into_probabilities(untra
 
 def test_gradient_map_has_one_non_negative_value_per_pixel(untrained_cnn):
     images = np.random.default_rng(1).uniform(0, 255, (2, SIZE, SIZE, 3)).astype("float32")
-    maps = vanilla_gradient_map(logit_model(untrained_cnn), images, [0, 3])
+    maps = np.asarray(vanilla_gradient_map(logit_model(untrained_cnn), images, [0, 3]))
     assert maps.shape == (2, SIZE, SIZE) and maps.dtype == np.float32
     assert maps.min() >= 0 and maps.max() > 0
     assert not np.allclose(maps[0], vanilla_gradient_map(logit_model(untrained_cnn), images, 3)[0])
@@ -121,8 +116,8 @@ def test_logit_and_softmax_gradients_differ_on_a_saturated_prediction(trained_cn
     probabilities = np.asarray(sure(image))[0]
     assert probabilities.max() > 0.99999  # a saturated softmax
     label = [int(probabilities.argmax())]
-    of_softmax = vanilla_gradient_map(sure, image, label)
-    of_logit = vanilla_gradient_map(logit_model(sure), image, label)
+    of_softmax = np.asarray(vanilla_gradient_map(sure, image, label))
+    of_logit = np.asarray(vanilla_gradient_map(logit_model(sure), image, label))
     assert of_softmax.max() < 1e-3 * of_logit.max()  # the softmax's gradient has vanished
 
 
@@ -187,7 +182,7 @@ def test_gradcam_works_on_the_cnn_and_the_flat_xception_also_after_loading(
     for model in (untrained_cnn, xception):
         size = model.input_shape[1]
         images = np.random.default_rng(3).uniform(0, 255, (2, size, size, 3)).astype("float32")
-        maps = gradcam_map(model, images, [1, 2])
+        maps = np.asarray(gradcam_map(model, images, [1, 2]))
         assert maps.shape == (2, size, size) and maps.min() >= 0 and np.isfinite(maps).all()
         loaded = _reloaded(model, tmp_path)
         assert np.allclose(gradcam_map(loaded, images, [1, 2]), maps, atol=1e-5)
@@ -218,8 +213,8 @@ def _roughness(maps: np.ndarray) -> float:
 def test_smoothgrad_is_smoother_than_the_plain_gradient_and_reproducible(trained_cnn, test_scans):
     images, labels, _ = test_scans
     scores = logit_model(trained_cnn)
-    plain = vanilla_gradient_map(scores, images[:4], labels[:4])
-    smooth = smoothgrad_map(scores, images[:4], labels[:4], samples=8)
+    plain = np.asarray(vanilla_gradient_map(scores, images[:4], labels[:4]))
+    smooth = np.asarray(smoothgrad_map(scores, images[:4], labels[:4], samples=8))
     assert _roughness(smooth) < 0.7 * _roughness(plain)
     assert np.array_equal(smooth, smoothgrad_map(scores, images[:4], labels[:4], samples=8))
 
@@ -288,7 +283,7 @@ def test_the_explanation_module_accepts_the_summary_and_the_legend(trained_cnn, 
     facts = PredictionFacts.from_prediction(
         np.asarray(trained_cnn(image[np.newaxis]))[0],
         CLASS_NAMES,
-        summary.to_dict(),
+        summary,
         colour_legend(),
         "test_cnn",
     )

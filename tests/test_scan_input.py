@@ -7,7 +7,7 @@ import pytest
 from bad_scans import BAD_UPLOADS, CONVERTED_UPLOADS, encode, scan_gray, scan_png
 from PIL import Image
 
-from mri_course.scan_input import (
+from mri_course.app.scan_input import (
     MAX_PIXELS,
     MIN_SIDE,
     ScanInputError,

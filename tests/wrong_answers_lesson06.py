@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import ndimage
 
-from mri_course.saliency.gradients import logit_model
+from mri_course.saliency.maps import logit_model
 from mri_course.saliency.mask import HEAD_THRESHOLD, circular_mask
 
 # --- 6.1 vanilla_gradient_map -----------------------------------------------------------

@@ -8,8 +8,8 @@ import hashlib
 
 import numpy as np
 
-from mri_course.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
-from mri_course.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
+from mri_course.app.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
+from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 
 # --- 8.1 image_warnings -------------------------------------------------------------------
 

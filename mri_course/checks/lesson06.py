@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from mri_course.data.synthetic import render_scan
-from mri_course.saliency.gradients import vanilla_gradient_map
+from mri_course.saliency.maps import vanilla_gradient_map
 from mri_course.saliency.mask import brain_mask
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.parse import NOT_A_DIAGNOSIS, AnswerError
+from mri_course.saliency.summary import RegionSummary
 
 _LEGEND = (
     "dark red = strongest attention, yellow/green = medium, blue = weakest; "
@@ -22,15 +23,7 @@ _JET_LEGEND = (  # the saliency module's legend names every colour, cyan among t
 
 
 def _facts(probabilities, dominant, mass, peak, area, method="gradcam", legend=_LEGEND):
-    summary = {
-        "method": method,
-        "dominant_region": dominant,
-        "mass_by_region": mass,
-        "peak_region": peak,
-        "peak_value": 1.0,
-        "brain_area_above_threshold": area,
-        "threshold_percentile": 80.0,
-    }
+    summary = RegionSummary(method, dominant, mass, peak, 1.0, area, 80.0)
     return PredictionFacts.from_prediction(probabilities, CLASS_NAMES, summary, legend, "cnn_cpu")
 
 
@@ -122,10 +115,10 @@ def check_build_prompt(build_prompt: Callable) -> str:
             f"give each region's share of the saliency: the dominant region, {dominant} "
             f"({_pct(facts.dominant_share)}), is missing"
         )
-        assert facts.region_summary["peak_region"] in prompt, (
-            f"the peak region ({facts.region_summary['peak_region']}) is missing"
+        assert facts.region_summary.peak_region in prompt, (
+            f"the peak region ({facts.region_summary.peak_region}) is missing"
         )
-        area = facts.region_summary["brain_area_above_threshold"]
+        area = facts.region_summary.brain_area_above_threshold
         assert _has_pct(prompt, area), (
             f"the share of the brain above the threshold ({_pct(area)}) is missing"
         )

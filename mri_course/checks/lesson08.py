@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mri_course.app.not_mri import not_mri_image
+from mri_course.app.ood import image_warnings
+from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 from mri_course.data.synthetic import render_scan
-from mri_course.not_mri import not_mri_image
-from mri_course.ood import image_warnings
-from mri_course.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 
 # --- 8.1 image_warnings -------------------------------------------------------------------
 

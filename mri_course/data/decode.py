@@ -49,6 +49,12 @@ def to_three_channels(image: np.ndarray) -> np.ndarray:
 
     Returns:
         A new ``uint8`` array of shape ``(H, W, 3)``.
+
+    Hints:
+        - Handle the dtype first: `uint16` -> divide by 257 and round; `bool` -> 0 or 255.
+        - Give a 2-D image a channel axis: `array[:, :, np.newaxis]`.
+        - With 2 or 4 channels the last one is alpha: multiply the others by alpha / 255.
+        - Repeat a single channel three times: `np.repeat(array, 3, axis=2)`.
     """
     array = np.asarray(image)
     if array.dtype == bool:

@@ -29,6 +29,13 @@ def difference_hash(gray: np.ndarray, hash_size: int = 16) -> np.ndarray:
     Returns:
         A boolean array of shape ``(hash_size * hash_size,)``, row by row: bit ``k`` is
         True where ``small[row, col + 1] > small[row, col]``.
+
+    Hints:
+        - Shrink with Pillow: `Image.fromarray(gray).resize((hash_size + 1, hash_size),
+          Image.Resampling.BOX)`; note that Pillow's size is (width, height).
+        - Compare each column with its left neighbour: `small[:, 1:] > small[:, :-1]`.
+        - Cast to a signed or float type before comparing if you subtract; `ravel()` the
+          result into one row of bits.
     """
     if gray.ndim != 2:
         raise ValueError(f"expected a 2-D grayscale array, got shape {gray.shape}")

@@ -78,6 +78,10 @@ def count_images_per_class(records: Iterable[ImageRecord]) -> dict[str, int]:
     Returns:
         A dict from class name to the number of records with that label, e.g.
         ``{"glioma": 2, "meningioma": 0, "notumor": 1, "pituitary": 0}``.
+
+    Hints:
+        - Start from a dict with every class at 0: `dict.fromkeys(CLASS_NAMES, 0)`.
+        - Each record has a `.label`; add one to that class.
     """
     counts = dict.fromkeys(CLASS_NAMES, 0)
     for record in records:

@@ -43,6 +43,13 @@ def group_stratified_split(
     Returns:
         ``(train_indices, val_indices)``: sorted integer arrays that together hold every
         index from 0 to ``len(labels) - 1`` once.
+
+    Hints:
+        - Collect the indices of each group first: a `defaultdict(list)` keyed by group id.
+        - The validation target of a class is `round(val_fraction * class_size)`.
+        - Visit the groups in the order of `np.random.default_rng(seed).permutation(...)`;
+          put a group in validation only if no class would pass its target.
+        - Return `np.flatnonzero(~in_val), np.flatnonzero(in_val)`.
     """
     labels = np.asarray(labels)
     groups = np.asarray(groups)

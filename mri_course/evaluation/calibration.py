@@ -33,6 +33,13 @@ def expected_calibration_error(
 
     Returns:
         The ECE as a float between 0 and 1.
+
+    Hints:
+        - Confidence: `probabilities.max(axis=1)`; right: `probabilities.argmax(axis=1) ==
+          labels`.
+        - Bin edges: `np.linspace(0, 1, bins + 1)`; a bin holds `low < confidence <= high`.
+        - Add `share of predictions in the bin * |accuracy - mean confidence|` over the non-
+          empty bins.
     """
     probabilities = validate_probabilities(probabilities)
     labels = np.asarray(labels)

@@ -48,6 +48,10 @@ def confusion_matrix(
     Returns:
         An integer array of shape ``(classes, classes)`` whose total is the number of
         examples.
+
+    Hints:
+        - Start from `np.zeros((classes, classes), dtype=np.int64)`.
+        - For each pair, add one to `matrix[true, predicted]` (a loop, or `np.add.at`).
     """
     true_labels = validate_labels(true_labels, classes, "true labels")
     predicted_labels = validate_labels(predicted_labels, classes, "predicted labels")
@@ -73,6 +77,11 @@ def per_class_recall(confusion: np.ndarray) -> np.ndarray:
 
     Returns:
         A float array with one recall per class, NaN for a class with no examples.
+
+    Hints:
+        - The diagonal: `np.diag(confusion)`; the row totals: `confusion.sum(axis=1)`.
+        - `np.where(totals > 0, found / totals, np.nan)`, inside
+          `np.errstate(invalid="ignore", divide="ignore")`.
     """
     confusion = np.asarray(confusion, dtype=np.float64)
     found = np.diag(confusion)

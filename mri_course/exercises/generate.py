@@ -3,12 +3,14 @@
 From the package's reference implementations (listed in :mod:`.catalog`) and the solution
 notebooks in ``solutions/``, this writes:
 
-* ``mri_course/exercises/lessonNN.py``: stubs with the reference's signature and docstring,
-  hints, and ``raise NotImplementedError``;
+* ``mri_course/exercises/lessonNN.py``: stubs with the reference's signature and its
+  docstring as written (its last section, ``Hints:``, included), and
+  ``raise NotImplementedError``;
 * ``solutions/exercises/lessonNN.py``: the reference code itself, to compare with;
-* ``lessons/NN_*.ipynb``: the solution notebooks without outputs, without cells tagged
-  ``solution``, and with ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` regions replaced by
-  ``# YOUR CODE HERE`` (the nbgrader convention).
+* ``lessons/NN_*.ipynb``: the solution notebooks without outputs and without the cells
+  tagged ``solution``. That tag is the only way to keep something out of a lesson: a cell
+  that shows an answer (a call of ``reference_source``, say) must carry it, and the
+  generator refuses an untagged one, as nbgrader refuses a malformed solution marker.
 
 Run ``python -m mri_course.exercises.generate`` after changing a reference or a solution
 notebook; ``--check`` only reports stale files (the test suite runs it).
@@ -23,16 +25,14 @@ import importlib
 import inspect
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 from mri_course.config import project_root
 from mri_course.exercises.catalog import EXERCISES, LESSONS, Exercise, Lesson
 from mri_course.exercises.runtime import is_stub_node
 
-BEGIN_SOLUTION = "### BEGIN SOLUTION"
-END_SOLUTION = "### END SOLUTION"
 SOLUTION_TAG = "solution"
+LINE_LENGTH = 100  # ruff's, in pyproject.toml
 GENERATE_COMMAND = "python -m mri_course.exercises.generate"
 
 
@@ -78,6 +78,13 @@ def _names_used(function: ast.FunctionDef) -> set[str]:
     return {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} - {function.name}
 
 
+def _member_order(member: str) -> tuple[int, str]:
+    """isort's order-by-type, as ruff applies it: CONSTANTS, then Classes, then functions."""
+    name = member.split(" as ")[0]
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower()
+
+
 def _import_lines(needed: dict[str, tuple[str, str | None]]) -> str:
     """Import statements for ``needed``, grouped and sorted the way ruff's isort does."""
     plain: dict[str, set[str]] = {}
@@ -100,8 +107,11 @@ def _import_lines(needed: dict[str, tuple[str, str | None]]) -> str:
                 top = module.split(".")[0]
                 lines.append(f"import {module}" if local == top else f"import {module} as {local}")
         for module in sorted(m for m in members if section(m) == wanted):
-            names = ", ".join(sorted(members[module], key=str.lower))
-            lines.append(f"from {module} import {names}")
+            names = sorted(members[module], key=_member_order)
+            line = f"from {module} import {', '.join(names)}"
+            if len(line) > LINE_LENGTH:  # one name a line, as ruff format writes it
+                line = f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+            lines.append(line)
         if lines:
             blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -113,15 +123,22 @@ def _signature(source: str, function: ast.FunctionDef) -> str:
     return "\n".join(lines[function.lineno - 1 : first_body - 1])
 
 
-def _docstring_with_hints(function: ast.FunctionDef, entry: Exercise) -> str:
-    doc = ast.get_docstring(function, clean=True) or ""
-    hints = "\n".join(
-        textwrap.fill(hint, width=92, initial_indent="    - ", subsequent_indent="      ")
-        for hint in entry.hints
-    )
-    text = f"{doc}\n\nHints:\n{hints}\n"
-    body = textwrap.indent(text, "    ").replace("    \n", "\n")
-    return f'    """{body.lstrip()}    """'
+def _docstring(source: str, function: ast.FunctionDef, entry: Exercise) -> str:
+    """The reference's docstring, character for character, as the stub's docstring.
+
+    Its hints are in it: an exercise's reference ends its docstring with a ``Hints:``
+    section, and the generator refuses one without.
+    """
+    doc = function.body[0]
+    if ast.get_docstring(function) is None or not isinstance(doc, ast.Expr):
+        raise LookupError(f"{entry.reference_module}.{entry.name} has no docstring")
+    lines = source.splitlines()[doc.lineno - 1 : doc.end_lineno]
+    if not any(line.strip() == "Hints:" for line in lines):
+        raise LookupError(
+            f"the docstring of {entry.reference_module}.{entry.name} has no `Hints:` section: "
+            "end it with one, a `- ` line per hint (the learner's stub shows it)"
+        )
+    return "\n".join(lines)
 
 
 # --- producing the files ----------------------------------------------------------------
@@ -164,7 +181,7 @@ def student_module_source(lesson: Lesson) -> str:
         function = _function(tree, entry.name)
         parts.append(
             f'\n@exercise("{entry.id}")\n{_signature(source, function)}\n'
-            f"{_docstring_with_hints(function, entry)}\n"
+            f"{_docstring(source, function, entry)}\n"
             f'    raise NotImplementedError("Exercise {entry.id}: write {entry.name} here")\n'
         )
     return "\n".join(parts)
@@ -191,24 +208,6 @@ def solution_module_source(lesson: Lesson) -> str:
     return "\n".join(parts)
 
 
-def _replace_solution_regions(source: str) -> str:
-    out: list[str] = []
-    inside = False
-    for line in source.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped == BEGIN_SOLUTION:
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# YOUR CODE HERE\n")
-        elif stripped == END_SOLUTION:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{BEGIN_SOLUTION} without {END_SOLUTION} in:\n{source}")
-    return "".join(out).rstrip("\n")
-
-
 def clean_notebook(notebook: dict) -> dict:
     """A copy without outputs, execution counts or run metadata (what is committed)."""
     clean = copy.deepcopy(notebook)
@@ -220,16 +219,53 @@ def clean_notebook(notebook: dict) -> dict:
     return clean
 
 
-def student_notebook(solution: dict) -> dict:
-    """The learner's version of a solution notebook."""
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def reveals_an_answer(source: str) -> bool:
+    """True when code calls ``reference_source``: it prints an exercise's answer."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics, say: fall back to reading the text
+        return "reference_source(" in source
+    return any(
+        isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "reference_source")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "reference_source")
+        )
+        for node in ast.walk(tree)
+    )
+
+
+class UntaggedSolutionError(ValueError):
+    """A solution-notebook cell shows an answer but would stay in the learner's lesson."""
+
+
+def student_notebook(solution: dict, name: str = "a solution notebook") -> dict:
+    """The learner's version of a solution notebook: without the cells tagged ``solution``.
+
+    Raises :class:`UntaggedSolutionError`, naming ``name`` and the cell, when an untagged
+    code cell calls ``reference_source``: the lesson would show the answer before the
+    learner tries.
+    """
     notebook = clean_notebook(solution)
     cells = []
-    for cell in notebook["cells"]:
+    for number, cell in enumerate(notebook["cells"], start=1):
         if SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
             continue
+        if cell["cell_type"] == "code" and reveals_an_answer(_source(cell)):
+            where = f"cell {number}" + (f" (id {cell['id']})" if cell.get("id") else "")
+            raise UntaggedSolutionError(
+                f"{name}, {where}, calls reference_source but is not tagged {SOLUTION_TAG!r}: "
+                "the lesson would show the answer before the learner tries. Add the tag "
+                f"{SOLUTION_TAG!r} to that cell (JupyterLab: property inspector, Cell Tags) "
+                f"or move the call into a tagged cell. The cell:\n{_source(cell)}"
+            )
         if cell["cell_type"] == "code":
-            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            cell["source"] = _replace_solution_regions(source)
+            cell["source"] = _source(cell)  # one string, as the lessons have always kept it
         cells.append(cell)
     notebook["cells"] = cells
     return notebook
@@ -254,7 +290,9 @@ def expected_files(root: Path) -> dict[Path, str]:
         if solution_path.exists():
             solution = json.loads(solution_path.read_text(encoding="utf-8"))
             files[solution_path] = notebook_text(clean_notebook(solution))
-            files[root / "lessons" / lesson.notebook] = notebook_text(student_notebook(solution))
+            files[root / "lessons" / lesson.notebook] = notebook_text(
+                student_notebook(solution, f"solutions/{lesson.notebook}")
+            )
     return files
 
 
@@ -270,11 +308,12 @@ def attempted_exercises(path: Path) -> list[str]:
     ]
 
 
-def stale_files(root: Path) -> list[Path]:
+def stale_files(root: Path, expected: dict[Path, str] | None = None) -> list[Path]:
     """Generated files that are missing or differ from what this script would write."""
+    expected = expected_files(root) if expected is None else expected
     return [
         path
-        for path, text in expected_files(root).items()
+        for path, text in expected.items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
 
@@ -289,12 +328,17 @@ def main(argv: list[str] | None = None) -> int:
     root = project_root()
     if root is None:
         parser.error("run this from a checkout of the course (no pyproject.toml found)")
+    try:
+        expected = expected_files(root)
+    except UntaggedSolutionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.check:
-        stale = stale_files(root)
+        stale = stale_files(root, expected)
         for path in stale:
             print(f"stale: {path.relative_to(root)}")
         return 1 if stale else 0
-    for path, text in expected_files(root).items():
+    for path, text in expected.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             is_learner_file = path.parent == root / "mri_course" / "exercises"
             attempted = attempted_exercises(path) if is_learner_file and path.exists() else []

@@ -94,8 +94,8 @@ def difference_hash(gray: np.ndarray, hash_size: int = 16) -> np.ndarray:
         - Shrink with Pillow: `Image.fromarray(gray).resize((hash_size + 1, hash_size),
           Image.Resampling.BOX)`; note that Pillow's size is (width, height).
         - Compare each column with its left neighbour: `small[:, 1:] > small[:, :-1]`.
-        - Cast to a signed or float type before comparing if you subtract; `ravel()` the result
-          into one row of bits.
+        - Cast to a signed or float type before comparing if you subtract; `ravel()` the
+          result into one row of bits.
     """
     raise NotImplementedError("Exercise 1.3: write difference_hash here")
 
@@ -124,8 +124,8 @@ def group_stratified_split(
     Hints:
         - Collect the indices of each group first: a `defaultdict(list)` keyed by group id.
         - The validation target of a class is `round(val_fraction * class_size)`.
-        - Visit the groups in the order of `np.random.default_rng(seed).permutation(...)`; put a
-          group in validation only if no class would pass its target.
+        - Visit the groups in the order of `np.random.default_rng(seed).permutation(...)`;
+          put a group in validation only if no class would pass its target.
         - Return `np.flatnonzero(~in_val), np.flatnonzero(in_val)`.
     """
     raise NotImplementedError("Exercise 1.4: write group_stratified_split here")

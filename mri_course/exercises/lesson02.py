@@ -87,8 +87,8 @@ def unfreeze_top_blocks(model: keras.Model, blocks: int) -> keras.Model:
 
     Hints:
         - `xception_block_of(model)` maps each base layer's name to its block.
-        - The top blocks are the last `blocks` of the sorted block names (sort by number: block9
-          comes before block10).
+        - The top blocks are the last `blocks` of the sorted block names (sort by number:
+          block9 comes before block10).
         - Every layer gets `layer.trainable = ...`: base layers by their block (never a
           BatchNormalization), head layers True, the rest False.
     """

@@ -66,8 +66,8 @@ def per_class_recall(confusion: np.ndarray) -> np.ndarray:
 
     Hints:
         - The diagonal: `np.diag(confusion)`; the row totals: `confusion.sum(axis=1)`.
-        - `np.where(totals > 0, found / totals, np.nan)`, inside `np.errstate(invalid="ignore",
-          divide="ignore")`.
+        - `np.where(totals > 0, found / totals, np.nan)`, inside
+          `np.errstate(invalid="ignore", divide="ignore")`.
     """
     raise NotImplementedError("Exercise 5.2: write per_class_recall here")
 

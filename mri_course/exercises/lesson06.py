@@ -12,7 +12,7 @@ Generated from the package's reference code by `python -m mri_course.exercises.g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -20,14 +20,14 @@ import tensorflow as tf
 from scipy import ndimage
 
 from mri_course.exercises.runtime import exercise
-from mri_course.saliency.gradients import logit_model
+from mri_course.saliency.maps import logit_model
 from mri_course.saliency.mask import HEAD_THRESHOLD, SKULL_FRACTION
 
 
 @exercise("6.1")
 def vanilla_gradient_map(
-    score_model: keras.Model, images: np.ndarray, class_indices: Sequence[int]
-) -> np.ndarray:
+    score_model: Callable, images: np.ndarray | tf.Tensor, class_indices: Sequence[int]
+) -> tf.Tensor:
     """How strongly each pixel sways a class score: the brief's gradient map, before its mask.
 
     The gradient of the class score with respect to the input image says, for every pixel
@@ -43,24 +43,29 @@ def vanilla_gradient_map(
         class_indices: the class whose score to explain, one per image.
 
     Returns:
-        A float32 array ``(n, height, width)`` of values >= 0.
+        A float32 tensor ``(n, height, width)`` of values >= 0 (``np.asarray`` makes it a
+        numpy array). Only TensorFlow operations, so ``tf.function`` can compile it.
 
     Hints:
-        - Make the images a tensor the tape can watch: `images = tf.convert_to_tensor(images,
-          dtype=tf.float32)`, then `tape.watch(images)` inside `with tf.GradientTape() as
-          tape:`.
+        - Make the images a tensor the tape can watch: `images =
+          tf.convert_to_tensor(images, dtype=tf.float32)`, then `tape.watch(images)` inside
+          `with tf.GradientTape() as tape:`.
         - Pick each image's class score: `tf.reduce_sum(scores * tf.one_hot(class_indices,
-          depth=scores.shape[-1]))`; the gradient of that sum gives each image its own gradient.
+          depth=scores.shape[-1]))`; the gradient of that sum gives each image its own
+          gradient.
         - `tape.gradient(total, images)`, then `tf.abs` and `tf.reduce_max(..., axis=-1)`;
-          return `.numpy()`.
+          return the tensor (no `.numpy()`: then `tf.function` can compile your code).
     """
     raise NotImplementedError("Exercise 6.1: write vanilla_gradient_map here")
 
 
 @exercise("6.2")
 def gradcam_channel_weights(
-    model: keras.Model, images: np.ndarray, class_indices: Sequence[int], layer_name: str
-) -> tuple[np.ndarray, np.ndarray]:
+    model: keras.Model,
+    images: np.ndarray | tf.Tensor,
+    class_indices: Sequence[int],
+    layer_name: str,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """The feature maps of ``layer_name`` and Grad-CAM's weight for each of their channels.
 
     A channel's weight is the mean, over the feature map's height and width, of the gradient
@@ -77,13 +82,13 @@ def gradcam_channel_weights(
 
     Returns:
         ``(feature_maps, weights)``: the layer's output ``(n, h, w, channels)`` and the
-        weights ``(n, channels)``, both float32 numpy arrays.
+        weights ``(n, channels)``, float32 tensors (TensorFlow operations only).
 
     Hints:
         - `logit_model(model, feature_layer=layer_name)` is a model whose outputs are
           `[feature_maps, logits]`: the logits, not the softmax.
-        - Call it inside `with tf.GradientTape() as tape:`; the feature maps are computed there,
-          so the tape can differentiate with respect to them without `watch`.
+        - Call it inside `with tf.GradientTape() as tape:`; the feature maps are computed
+          there, so the tape can differentiate with respect to them without `watch`.
         - Select each image's class logit with `tf.one_hot`, then `tape.gradient(total,
           feature_maps)` and `tf.reduce_mean(..., axis=(1, 2))`.
     """
@@ -118,9 +123,10 @@ def brain_mask(image: np.ndarray, skull_fraction: float = SKULL_FRACTION) -> np.
     Hints:
         - Grey levels: `image.mean(axis=-1)` for a 3-D image; head: `gray > HEAD_THRESHOLD *
           np.percentile(gray, 99)`.
-        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts the
-          pixels of labels 1, 2, ...: keep the label with the most.
-        - `ndimage.binary_fill_holes(...)`, then `depth = ndimage.distance_transform_edt(head)`
-          and keep `depth > skull_fraction * depth.max()`.
+        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts
+          the pixels of labels 1, 2, ...: keep the label with the most.
+        - `ndimage.binary_fill_holes(...)`, then `depth =
+          ndimage.distance_transform_edt(head)` and keep `depth > skull_fraction *
+          depth.max()`.
     """
     raise NotImplementedError("Exercise 6.3: write brain_mask here")

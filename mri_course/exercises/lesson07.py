@@ -16,9 +16,10 @@ import json
 import re
 
 from mri_course.exercises.runtime import exercise
-from mri_course.explain.facts import METHOD_LABELS, PredictionFacts
-from mri_course.explain.parse import AnswerError, GeminiAnswer, with_diagnosis_caveat
+from mri_course.explain.facts import PredictionFacts
+from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
 from mri_course.explain.prompt import percent
+from mri_course.saliency.names import METHODS
 
 
 @exercise("7.1")
@@ -41,8 +42,8 @@ def build_prompt(facts: PredictionFacts) -> str:
     * say that regions are in image coordinates and that the answer must say "image left"
       or "image right", never the patient's side (radiological images show the patient's
       right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"`` (see
-      ``ANSWER_FIELDS``), and say that one caveat must state that this is not a diagnosis.
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
+      that one caveat must state that this is not a diagnosis.
 
     Args:
         facts: the prediction and saliency facts of one scan.
@@ -51,12 +52,12 @@ def build_prompt(facts: PredictionFacts) -> str:
         The prompt, as lines of plain text.
 
     Hints:
-        - Build a list of lines and return `"\n".join(lines)`; f-strings make each line.
-        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for each
-          value of `facts.probabilities` and of `facts.region_summary["mass_by_region"]`.
+        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
+        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
+          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
         - Paste `facts.colour_legend` as it is; never write a colour of your own.
-        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`, one
-          caveat saying this is not a diagnosis.
+        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
+          one caveat saying this is not a diagnosis.
     """
     raise NotImplementedError("Exercise 7.1: write build_prompt here")
 
@@ -83,11 +84,13 @@ def parse_answer(text: str) -> GeminiAnswer:
             empty text, or caveats that are not a list of texts.
 
     Hints:
-        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts the
-          JSON in `.group(1)`.
-        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError` instead
-          (`from None` hides the first error).
-        - Check `isinstance(data, dict)`, then each field: present, the right type, not empty.
-        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat last.
+        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
+          the JSON in `.group(1)`.
+        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
+          instead (`from None` hides the first error).
+        - Check `isinstance(data, dict)`, then each field: present, the right type, not
+          empty.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
+          last.
     """
     raise NotImplementedError("Exercise 7.2: write parse_answer here")

@@ -16,9 +16,9 @@ import hashlib
 
 import numpy as np
 
+from mri_course.app.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
+from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 from mri_course.exercises.runtime import exercise
-from mri_course.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
-from mri_course.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 
 
 @exercise("8.1")
@@ -64,10 +64,11 @@ def scan_key(pixels: np.ndarray) -> str:
         A 64-character hexadecimal string.
 
     Hints:
-        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the same
-          bytes.
-        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the shape as
-          text (`f"{array.dtype.str}{array.shape}".encode()`) and with `array.tobytes()`.
+        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the
+          same bytes.
+        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the
+          shape as text (`f"{array.dtype.str}{array.shape}".encode()`) and with
+          `array.tobytes()`.
         - Return `digest.hexdigest()`.
     """
     raise NotImplementedError("Exercise 8.2: write scan_key here")
@@ -94,8 +95,8 @@ def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> Non
     Hints:
         - Three `if`s in the docstring's order: `width * height > MAX_PIXELS`, `frames > 1`,
           `min(width, height) < MIN_SIDE`.
-        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with what
-          was found and what to upload instead.
+        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with
+          what was found and what to upload instead.
         - Return nothing when the image is fine.
     """
     raise NotImplementedError("Exercise 8.3: write check_dimensions here")

@@ -7,11 +7,12 @@ The pieces, one idea each:
 * :mod:`.client`: the Gemini call, its retries, its timeout and its faults;
 * :mod:`.parse`: the structured answer, checked (exercise 7.2);
 * :mod:`.offline`: the explanation from the facts alone;
-* :mod:`.stub_server`: a loopback stand-in for the Gemini API, for tests and lesson 07.
+* :mod:`.result`: what the app shows, from either source.
 
 The app calls :func:`explain`, which never raises for a missing or refused key, a quota
 answer, a server error, a timeout, a blocked or empty answer, or an answer of the wrong
-shape: it returns the offline explanation with a notice saying why.
+shape: it returns the offline explanation with a notice saying why. The tests and lesson 07
+play those faults with :mod:`mri_course.testing.gemini_server`.
 """
 
 from __future__ import annotations
@@ -46,20 +47,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PASSING_FAULTS = frozenset({"quota", "server", "timeout", "network", "unexpected"})
 """Faults that may be gone at the next try; a missing or refused key, a retired model or a
 blocked answer will not change by asking again."""
-
-
-def _check_png(data: bytes, name: str) -> None:
-    if not isinstance(data, bytes | bytearray):
-        raise TypeError(f"{name} must be PNG bytes, not {type(data).__name__}")
-    if not bytes(data[:8]) == PNG_SIGNATURE:
-        raise ValueError(
-            f"{name} is not a PNG image: encode it first, e.g. with "
-            "PIL.Image.fromarray(array).save(buffer, format='PNG')"
-        )
 
 
 def explain(
@@ -74,27 +64,21 @@ def explain(
 ) -> Explanation:
     """Explain one prediction with Gemini, or offline when Gemini cannot answer.
 
-    Args:
-        facts: the prediction and saliency facts of the scan.
-        scan_png: the scan as PNG bytes, as the learner sees it.
-        overlay_png: the scan with the saliency overlay, as PNG bytes.
-        settings: the course settings (Gemini model, base URL, timeout, key); default
-            :func:`~mri_course.config.load_settings`.
-        api_key: a key that overrides the settings' one (the app's Streamlit secrets).
-        retry: when to retry a 429 or 5xx answer; default :class:`RetryPolicy`.
-        sleep: how to wait between retries (tests pass a fake one).
-
-    Returns:
-        Gemini's checked answer (``source="gemini"``), or the offline explanation
-        (``source="offline"``) with a ``notice`` saying why Gemini was not used. It takes
-        at most the settings' timeout plus the retry policy's total wait.
-
-    Raises:
-        TypeError, ValueError: when an image is not PNG bytes (a bug in the caller, not a
-            fault of Gemini's).
+    Sends the scan and the overlay (PNG bytes) with the grounded prompt, using the
+    settings' model, base URL, timeout and key (``api_key``, from the app's secrets,
+    overrides it). Returns Gemini's checked answer, or the offline explanation with a
+    ``notice`` saying why, within the timeout plus the retries' total wait. Raises
+    ``TypeError`` or ``ValueError`` only for images that are not PNG bytes: a bug in the
+    caller, not a fault of Gemini's.
     """
-    _check_png(scan_png, "scan_png")
-    _check_png(overlay_png, "overlay_png")
+    for name, data in (("scan_png", scan_png), ("overlay_png", overlay_png)):
+        if not isinstance(data, bytes | bytearray):
+            raise TypeError(f"{name} must be PNG bytes, not {type(data).__name__}")
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError(
+                f"{name} is not a PNG image: encode it first, e.g. with "
+                "PIL.Image.fromarray(array).save(buffer, format='PNG')"
+            )
     settings = settings or load_settings()
     key = api_key or settings.gemini_api_key
     try:
@@ -112,17 +96,13 @@ def explain(
         answer = parse_answer(text)
     except GeminiFault as fault:
         if fault.kind != "no_key":
-            logger.warning("Gemini explanation not used (%s): %s", fault.kind, fault.message)
-        fallback = offline_explanation(facts, notice=fault.message)
+            logger.warning("Gemini explanation not used (%s): %s", fault.kind, fault)
+        fallback = offline_explanation(facts, notice=str(fault))
         return replace(fallback, retry_later=fault.kind in PASSING_FAULTS)
     except AnswerError as error:
-        message = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
-        logger.warning("Gemini explanation not used: %s", message)
-        return offline_explanation(facts, notice=message)
+        notice = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
+        logger.warning("Gemini explanation not used: %s", notice)
+        return offline_explanation(facts, notice=notice)
     return Explanation(
-        summary=answer.summary,
-        regions=answer.regions,
-        caveats=answer.caveats,
-        source="gemini",
-        gemini_model=settings.gemini_model,
+        answer.summary, answer.regions, answer.caveats, "gemini", settings.gemini_model
     )

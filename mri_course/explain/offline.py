@@ -8,10 +8,11 @@ of where each tumour type grows; it never claims to see the image.
 
 from __future__ import annotations
 
-from mri_course.explain.facts import METHOD_LABELS, PredictionFacts
+from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
 from mri_course.explain.prompt import percent
 from mri_course.explain.result import Explanation
+from mri_course.saliency.names import METHODS
 
 CLASS_LABELS: dict[str, str] = {
     "glioma": "glioma",
@@ -41,26 +42,6 @@ WHERE_TO_LOOK: dict[str, str] = {
 }
 """Where each class's lesion is expected, so the learner can judge the saliency map."""
 
-METHOD_CAVEATS: dict[str, str] = {
-    "gradcam": (
-        "Grad-CAM is computed on the model's coarse last feature map and enlarged, so it "
-        "shows the area the model used, not exact pixels."
-    ),
-    "smoothgrad": (
-        "SmoothGrad averages gradients over noisy copies of the scan: finer than Grad-CAM, "
-        "but in lesson 06's sanity check its maps barely changed when the model was "
-        "randomised, so part of what it shows is the scan itself."
-    ),
-    "gradient": (
-        "A plain gradient map is noisy, and part of it survives randomising the model "
-        "(lesson 06); do not read much into single bright pixels."
-    ),
-    "brief": (
-        "The original project's gradient map differentiates the saturated softmax and uses a "
-        "fixed circle as the brain; lesson 06 shows where that misleads."
-    ),
-}
-
 TORN_MARGIN = 0.2  # the top two classes this close: the model is torn between them
 SURE_CONFIDENCE = 0.9
 CONCENTRATED_SHARE = 0.5  # one region holding this much of the mass: a focused map
@@ -88,50 +69,36 @@ def _summary(facts: PredictionFacts) -> str:
 
 def _regions(facts: PredictionFacts) -> str:
     summary = facts.region_summary
-    spread = (
-        "The attention is concentrated in that region."
-        if facts.dominant_share >= CONCENTRATED_SHARE
-        else "The attention is spread over several regions."
+    peak = summary.peak_region
+    where = "there too" if peak == facts.dominant_region else f"in the {peak} of the image"
+    title = METHODS[facts.method].title
+    return " ".join(
+        [
+            f"{title[0].upper()}{title[1:]} puts the largest share of the attention, "
+            f"{percent(facts.dominant_share)}, in the {facts.dominant_region} of the image; "
+            f"its strongest spot is {where}.",
+            "The attention is concentrated in that region."
+            if facts.dominant_share >= CONCENTRATED_SHARE
+            else "The attention is spread over several regions.",
+            f"{percent(summary.brain_area_above_threshold)} of the brain is coloured (above "
+            f"the {summary.threshold_percentile:.0f}th percentile).",
+            WHERE_TO_LOOK[facts.predicted_class],
+            "If the strongest colours fall on the skull, the background or the image border "
+            "instead, the model may be using something other than the anatomy.",
+            f"Colours: {facts.colour_legend}.",
+        ]
     )
-    peak = summary["peak_region"]
-    peak_where = "there too" if peak == facts.dominant_region else f"in the {peak} of the image"
-    sentences = [
-        f"{METHOD_LABELS[facts.method]} puts the largest share of the attention, "
-        f"{percent(facts.dominant_share)}, in the {facts.dominant_region} of the image; its "
-        f"strongest spot is {peak_where}.",
-        spread,
-        f"{percent(summary['brain_area_above_threshold'])} of the brain is coloured (above "
-        f"the {summary['threshold_percentile']:.0f}th percentile).",
-        WHERE_TO_LOOK[facts.predicted_class],
-        "If the strongest colours fall on the skull, the background or the image border "
-        "instead, the model may be using something other than the anatomy.",
-        f"Colours: {facts.colour_legend}.",
-    ]
-    return " ".join(sentences)
 
 
 def offline_explanation(facts: PredictionFacts, notice: str | None = None) -> Explanation:
-    """Explain a prediction from its facts alone.
-
-    Args:
-        facts: the prediction and saliency facts of one scan.
-        notice: why Gemini was not used (shown above the explanation), if it was tried.
-
-    Returns:
-        An :class:`Explanation` with ``source="offline"``.
-    """
+    """Explain a prediction from its facts alone; ``notice`` says why Gemini was not used."""
     caveats = [
-        METHOD_CAVEATS[facts.method],
+        METHODS[facts.method].caveat,
         "A saliency map shows where the model looked, not why, and not whether it is right.",
     ]
     if facts.margin < TORN_MARGIN:
         caveats.append("The runner-up is close: a small change in the scan could flip the answer.")
     caveats.append(NOT_A_DIAGNOSIS)
     return Explanation(
-        summary=_summary(facts),
-        regions=_regions(facts),
-        caveats=tuple(caveats),
-        source="offline",
-        gemini_model=None,
-        notice=notice,
+        _summary(facts), _regions(facts), tuple(caveats), source="offline", notice=notice
     )

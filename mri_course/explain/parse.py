@@ -73,6 +73,16 @@ def parse_answer(text: str) -> GeminiAnswer:
     Raises:
         AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
             empty text, or caveats that are not a list of texts.
+
+    Hints:
+        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
+          the JSON in `.group(1)`.
+        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
+          instead (`from None` hides the first error).
+        - Check `isinstance(data, dict)`, then each field: present, the right type, not
+          empty.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
+          last.
     """
     body = text.strip()
     fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
@@ -89,7 +99,7 @@ def parse_answer(text: str) -> GeminiAnswer:
             f"the answer is a JSON {type(data).__name__}, not an object with summary, "
             "regions and caveats"
         )
-    missing = [name for name in ("summary", "regions", "caveats") if name not in data]
+    missing = [name for name in ANSWER_SCHEMA["required"] if name not in data]
     if missing:
         raise AnswerError(f"the answer lacks {', '.join(missing)}")
     texts = {}

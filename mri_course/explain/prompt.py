@@ -9,10 +9,8 @@ orientation, and the shape of the answer we will parse.
 
 from __future__ import annotations
 
-from mri_course.explain.facts import METHOD_LABELS, PredictionFacts
-
-ANSWER_FIELDS: tuple[str, ...] = ("summary", "regions", "caveats")
-"""The fields of the JSON answer, in the order they are asked for."""
+from mri_course.explain.facts import PredictionFacts
+from mri_course.saliency.names import METHODS
 
 
 def percent(share: float) -> str:
@@ -47,17 +45,25 @@ def build_prompt(facts: PredictionFacts) -> str:
     * say that regions are in image coordinates and that the answer must say "image left"
       or "image right", never the patient's side (radiological images show the patient's
       right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"`` (see
-      ``ANSWER_FIELDS``), and say that one caveat must state that this is not a diagnosis.
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
+      that one caveat must state that this is not a diagnosis.
 
     Args:
         facts: the prediction and saliency facts of one scan.
 
     Returns:
         The prompt, as lines of plain text.
+
+    Hints:
+        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
+        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
+          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
+        - Paste `facts.colour_legend` as it is; never write a colour of your own.
+        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
+          one caveat saying this is not a diagnosis.
     """
     summary = facts.region_summary
-    by_share = sorted(summary["mass_by_region"].items(), key=lambda item: item[1], reverse=True)
+    by_share = sorted(summary.mass_by_region.items(), key=lambda item: item[1], reverse=True)
     regions = ", ".join(f"{region} {percent(share)}" for region, share in by_share)
     classes = ", ".join(f"{name} {percent(p)}" for name, p in facts.probabilities.items())
     return "\n".join(
@@ -66,7 +72,7 @@ def build_prompt(facts: PredictionFacts) -> str:
             "brain MRI scan. The classifier is a teaching model; you are not diagnosing anyone.",
             "",
             "Two images follow: first the MRI scan, then the same scan with the classifier's "
-            f"saliency overlay ({METHOD_LABELS[facts.method]}), which colours where the "
+            f"saliency overlay ({METHODS[facts.method].title}), which colours where the "
             "classifier looked.",
             f"Overlay colours: {facts.colour_legend}.",
             "Name colours only as this legend does.",
@@ -77,9 +83,9 @@ def build_prompt(facts: PredictionFacts) -> str:
             f"- runner-up: {facts.runner_up}, {percent(facts.runner_up_probability)}",
             f"- every class: {classes}",
             f"- share of the saliency by region: {regions}",
-            f"- strongest single spot: {summary['peak_region']}",
-            f"- {percent(summary['brain_area_above_threshold'])} of the brain is coloured "
-            f"(above the {summary['threshold_percentile']:.0f}th percentile of the saliency)",
+            f"- strongest single spot: {summary.peak_region}",
+            f"- {percent(summary.brain_area_above_threshold)} of the brain is coloured "
+            f"(above the {summary.threshold_percentile:.0f}th percentile of the saliency)",
             "",
             "Regions are in image coordinates. Say 'image left' or 'image right', never the "
             "patient's left or right: radiological images show the patient's right on the "

@@ -1,15 +1,14 @@
 """What an explanation hands to the app: the text, where it came from, and why.
 
 The app shows the same three parts whether Gemini wrote them or the offline explainer did;
-``source`` and ``heading`` say which, so an offline text is never mistaken for Gemini's, and
-``notice`` says why Gemini was not used.
+``heading`` says which, so an offline text is never mistaken for Gemini's, and ``notice``
+says why Gemini was not used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SOURCES: tuple[str, ...] = ("gemini", "offline")
 OFFLINE_HEADING = "Offline explanation, not from Gemini"
 
 
@@ -28,8 +27,8 @@ class Explanation:
     retry_later: bool = False
 
     def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {self.source!r}")
+        if self.source not in ("gemini", "offline"):
+            raise ValueError(f"source must be 'gemini' or 'offline', not {self.source!r}")
 
     @property
     def heading(self) -> str:
@@ -39,18 +38,16 @@ class Explanation:
 
     def to_markdown(self) -> str:
         """The explanation as Markdown, for the app and for notebooks."""
-        parts = [f"**{self.heading}**"]
-        if self.notice:
-            parts.append(f"_{self.notice}_")
-        parts += [self.summary, f"**Where the model looked.** {self.regions}"]
-        parts.append("**Caveats**\n" + "\n".join(f"- {caveat}" for caveat in self.caveats))
-        return "\n\n".join(parts)
+        notice = [f"_{self.notice}_"] if self.notice else []
+        caveats = "**Caveats**\n" + "\n".join(f"- {caveat}" for caveat in self.caveats)
+        regions = f"**Where the model looked.** {self.regions}"
+        return "\n\n".join([f"**{self.heading}**", *notice, self.summary, regions, caveats])
 
     def to_text(self) -> str:
         """The explanation as plain text, for a terminal."""
-        lines = [self.heading.upper()]
-        if self.notice:
-            lines.append(f"({self.notice})")
-        lines += ["", self.summary, "", f"Where the model looked: {self.regions}", "", "Caveats:"]
-        lines += [f"- {caveat}" for caveat in self.caveats]
-        return "\n".join(lines)
+        notice = [f"({self.notice})"] if self.notice else []
+        caveats = [f"- {caveat}" for caveat in self.caveats]
+        regions = f"Where the model looked: {self.regions}"
+        return "\n".join(
+            [self.heading.upper(), *notice, "", self.summary, "", regions, "", "Caveats:", *caveats]
+        )

@@ -91,6 +91,10 @@ def gradient_descent_step(
     Returns:
         A new float64 array of updated weights; ``weights`` itself is left unchanged, so
         the caller can keep the path of every step.
+
+    Hints:
+        - The gradient points uphill: step the other way, `weights - learning_rate * ...`.
+        - Build a new array; `weights -= ...` would change the caller's array too.
     """
     return np.asarray(weights, dtype=np.float64) - learning_rate * np.asarray(gradient)
 
@@ -151,6 +155,11 @@ def adamax_step(
 
     Returns:
         ``(new_weights, new_first_moment, new_largest_gradient)``, new arrays.
+
+    Hints:
+        - Follow the three formulas of the docstring in order: m, then u, then w.
+        - `np.maximum(a, b)` takes the larger value element by element.
+        - The bias correction divides by `1 - beta_1**step` (step counts from 1).
     """
     gradient = np.asarray(gradient, dtype=np.float64)
     first_moment = beta_1 * np.asarray(first_moment) + (1 - beta_1) * gradient

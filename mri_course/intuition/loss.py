@@ -30,6 +30,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
     Returns:
         A float64 array of the same shape whose last axis sums to 1.
+
+    Hints:
+        - Subtract the largest score of each row: `logits.max(axis=-1, keepdims=True)`.
+        - Exponentiate, then divide by the sum over the last axis (again `keepdims=True`).
     """
     scores = np.asarray(logits, dtype=np.float64)
     shifted = scores - scores.max(axis=-1, keepdims=True)
@@ -53,6 +57,11 @@ def cross_entropy_from_logits(logits: np.ndarray, label: int) -> float:
     Returns:
         The loss as a Python float (0 for a certain right answer, large for a confident
         wrong one).
+
+    Hints:
+        - -log(softmax(z)[k]) = log(sum(exp(z))) - z[k]: no probability needs storing.
+        - log(sum(exp(z))) = top + log(sum(exp(z - top))) with `top = z.max()`.
+        - Return a Python float: `float(...)`.
     """
     scores = np.asarray(logits, dtype=np.float64)
     top = scores.max()

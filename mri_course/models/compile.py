@@ -20,6 +20,11 @@ def compile_settings(learning_rate: float = 0.001) -> dict:
         ``{"optimizer": ..., "loss": ..., "metrics": [...]}`` with a Keras ``Adamax``, a
         ``CategoricalCrossentropy`` and the metrics named ``accuracy``, ``precision`` and
         ``recall``.
+
+    Hints:
+        - `keras.optimizers.Adamax(learning_rate=learning_rate)`.
+        - The labels are one-hot vectors: `keras.losses.CategoricalCrossentropy()`.
+        - Give each metric its name: `keras.metrics.Precision(name="precision")`.
     """
     return {
         "optimizer": keras.optimizers.Adamax(learning_rate=learning_rate),

@@ -30,6 +30,10 @@ def conv2d_parameters(
 
     Returns:
         The parameter count, e.g. 1792 for a 3x3 convolution of 64 filters over RGB.
+
+    Hints:
+        - One filter has `kernel_size * kernel_size * in_channels` weights.
+        - Add one bias per filter when `use_bias` is True.
     """
     return filters * (kernel_size * kernel_size * in_channels + (1 if use_bias else 0))
 
@@ -52,6 +56,10 @@ def conv2d_macs(
 
     Returns:
         The number of multiply-accumulates.
+
+    Hints:
+        - How many output values are there? `out_height * out_width * filters`.
+        - Each output value takes one multiply-accumulate per weight of its filter.
     """
     return out_height * out_width * filters * kernel_size * kernel_size * in_channels
 

@@ -1,4 +1,4 @@
-"""Figures of lesson 06 and the app: overlays side by side, masks, and the trust measurements.
+"""Figures of lesson 06: overlays side by side, masks, and the trust measurements.
 
 Each function draws one matplotlib figure and returns it, so a lesson cell stays one line.
 Every overlay is drawn as its method draws it (the brief's with its dark blue wash) and
@@ -15,34 +15,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mri_course.data.release import CLASS_NAMES
-from mri_course.saliency.brief import brief_overlay
+from mri_course.saliency.display import SaliencyMap
 from mri_course.saliency.mask import brain_mask, circular_mask
-from mri_course.saliency.methods import SaliencyMap
-from mri_course.saliency.overlay import colour_legend, overlay
+from mri_course.saliency.names import METHODS
+from mri_course.saliency.overlay import saliency_legend, saliency_overlay
 from mri_course.saliency.summary import EmptySaliencyError, region_summary
 from mri_course.saliency.trust import PointingGame, SanityCheck
-
-METHOD_TITLES = {
-    "brief": "the brief's gradient map",
-    "gradient": "gradient of the logit",
-    "smoothgrad": "SmoothGrad",
-    "gradcam": "Grad-CAM",
-}
-
-
-def saliency_overlay(image: np.ndarray, saliency: SaliencyMap) -> np.ndarray:
-    """The overlay as the method draws it (``uint8`` RGB): the brief's colours the whole scan."""
-    if saliency.method == "brief":
-        return brief_overlay(image, saliency.display)
-    return overlay(image, saliency.display)
-
-
-def saliency_legend(saliency: SaliencyMap) -> str:
-    """The true colour legend of :func:`saliency_overlay`'s drawing of ``saliency``."""
-    return colour_legend(
-        threshold_percentile=saliency.threshold_percentile,
-        colour_everywhere=saliency.method == "brief",
-    )
 
 
 def _caption(saliency: SaliencyMap) -> str:
@@ -62,26 +40,7 @@ def method_comparison(
     image: np.ndarray, maps: Sequence[SaliencyMap], title: str = "", size: float = 2.6
 ) -> Figure:
     """The scan, then each method's overlay, with where its mass lies and the legends."""
-    figure, axes = plt.subplots(1, len(maps) + 1, figsize=(size * (len(maps) + 1), size + 1.1))
-    axes[0].imshow(_scan(image))
-    axes[0].set_title("scan", fontsize=9)
-    for axis, saliency in zip(axes[1:], maps, strict=True):
-        axis.imshow(saliency_overlay(image, saliency))
-        axis.set_title(f"{METHOD_TITLES[saliency.method]}\n{_caption(saliency)}", fontsize=8)
-    for axis in axes:
-        axis.axis("off")
-    legends = dict.fromkeys(saliency_legend(saliency) for saliency in maps)
-    figure.text(
-        0.01,
-        0.01,
-        "\n".join(textwrap.fill(legend, 160) for legend in legends),
-        fontsize=7,
-        va="bottom",
-    )
-    if title:
-        figure.suptitle(title, fontsize=10)
-    figure.tight_layout(rect=(0, 0.06 * len(legends), 1, 1))
-    return figure
+    return models_comparison({"scan": image}, {"scan": maps}, title=title, size=size)
 
 
 def models_comparison(
@@ -99,37 +58,25 @@ def models_comparison(
         probabilities: model name -> the model's class probabilities, for the row title.
         title: the figure's title.
     """
-    names = list(maps)
     columns = 1 + max(len(row) for row in maps.values())
     figure, axes = plt.subplots(
-        len(names),
-        columns,
-        figsize=(size * columns, (size + 0.5) * len(names) + 1.0),
-        squeeze=False,
+        len(maps), columns, figsize=(size * columns, (size + 0.5) * len(maps) + 1.0), squeeze=False
     )
-    for row, name in enumerate(names):
+    for row, name in zip(axes, maps, strict=True):
         label = name
         if probabilities and name in probabilities:
-            scores = np.asarray(probabilities[name])
-            best = int(np.argmax(scores))
-            label = f"{name}\n{CLASS_NAMES[best]} {scores[best]:.0%}"
-        axes[row][0].imshow(_scan(scans[name]))
-        axes[row][0].set_title(label, fontsize=8)
-        for col, saliency in enumerate(maps[name], start=1):
-            axes[row][col].imshow(saliency_overlay(scans[name], saliency))
-            axes[row][col].set_title(
-                f"{METHOD_TITLES[saliency.method]}\n{_caption(saliency)}", fontsize=7
-            )
-        for axis in axes[row]:
+            best = int(np.argmax(probabilities[name]))
+            label = f"{name}\n{CLASS_NAMES[best]} {probabilities[name][best]:.0%}"
+        row[0].imshow(_scan(scans[name]))
+        row[0].set_title(label, fontsize=8)
+        for axis, saliency in zip(row[1:], maps[name], strict=False):
+            axis.imshow(saliency_overlay(scans[name], saliency))
+            axis.set_title(f"{METHODS[saliency.method].title}\n{_caption(saliency)}", fontsize=7)
+        for axis in row:
             axis.axis("off")
     legends = dict.fromkeys(saliency_legend(s) for row in maps.values() for s in row)
-    figure.text(
-        0.01,
-        0.01,
-        "\n".join(textwrap.fill(legend, 170) for legend in legends),
-        fontsize=7,
-        va="bottom",
-    )
+    text = "\n".join(textwrap.fill(legend, 170) for legend in legends)
+    figure.text(0.01, 0.01, text, fontsize=7, va="bottom")
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout(rect=(0, 0.04 * len(legends), 1, 1))
@@ -158,7 +105,7 @@ def sanity_chart(checks: Sequence[SanityCheck]) -> Figure:
     figure, axis = plt.subplots(figsize=(6.5, 3.4))
     for check in checks:
         stages = ["trained", *(f"+ {stage}" for stage in check.stages)]
-        axis.plot(stages, [1.0, *check.correlations], marker="o", label=METHOD_TITLES[check.method])
+        axis.plot(stages, [1.0, *check.correlations], marker="o", label=METHODS[check.method].title)
     axis.axhline(0, color="grey", linewidth=0.8)
     lowest = min((c for check in checks for c in check.correlations if np.isfinite(c)), default=0)
     axis.set_ylim(min(-0.2, lowest - 0.05), 1.05)
@@ -179,7 +126,7 @@ def pointing_chart(games: Sequence[PointingGame]) -> Figure:
     bars = axis.bar(positions, [game.hit_rate for game in games], color="tab:blue")
     axis.bar_label(bars, labels=[f"{game.hit_rate:.0%}" for game in games], fontsize=8)
     axis.hlines([game.chance for game in games], positions - 0.4, positions + 0.4, colors="black")
-    axis.set_xticks(positions, [METHOD_TITLES[game.method] for game in games], fontsize=8)
+    axis.set_xticks(positions, [METHODS[game.method].title for game in games], fontsize=8)
     axis.set_ylim(0, 1.12)
     axis.set_ylabel("peak inside the lesion")
     images = games[0].images if games else 0

@@ -57,6 +57,15 @@ def brain_mask(image: np.ndarray, skull_fraction: float = SKULL_FRACTION) -> np.
     Returns:
         A boolean mask ``(height, width)``. An image with nothing brighter than the
         background (all black) gives an all-False mask.
+
+    Hints:
+        - Grey levels: `image.mean(axis=-1)` for a 3-D image; head: `gray > HEAD_THRESHOLD *
+          np.percentile(gray, 99)`.
+        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts
+          the pixels of labels 1, 2, ...: keep the label with the most.
+        - `ndimage.binary_fill_holes(...)`, then `depth =
+          ndimage.distance_transform_edt(head)` and keep `depth > skull_fraction *
+          depth.max()`.
     """
     gray = np.asarray(image, dtype=np.float64)
     if gray.ndim == 3:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 
-from mri_course.saliency.display import COLOURED_FLOOR, THRESHOLD_PERCENTILE
+from mri_course.saliency.display import COLOURED_FLOOR, THRESHOLD_PERCENTILE, SaliencyMap
+from mri_course.saliency.names import METHODS
 
 COLOUR_MAP = "jet"
 """The brief's colour map (OpenCV's COLORMAP_JET; matplotlib's ``jet`` is the same ramp)."""
 
 HEAT_WEIGHT = 0.6
-"""Share of the colour in a coloured pixel of the course's overlay (the brief used 0.7)."""
+"""Share of the colour in a coloured pixel of the course's overlay."""
+
+BRIEF_HEAT_WEIGHT = 0.7
+"""The brief's ``superimposed = heatmap * 0.7 + original * 0.3``."""
 
 NAMED_COLOURS: dict[str, tuple[float, float, float]] = {
     "dark red": (0.5, 0.0, 0.0),
@@ -121,3 +125,23 @@ def colour_legend(
         )
     below = f"{threshold_percentile:.0f}th percentile of the brain's values"
     return f"{text}; uncoloured = below the {below}"
+
+
+def brief_overlay(image: np.ndarray, brief_map: np.ndarray) -> np.ndarray:
+    """The brief's drawing: the JET colours over the whole scan, 70% heat and 30% image."""
+    return overlay(image, brief_map, heat_weight=BRIEF_HEAT_WEIGHT, colour_everywhere=True)
+
+
+def saliency_overlay(image: np.ndarray, saliency: SaliencyMap) -> np.ndarray:
+    """The overlay as the method draws it (``uint8`` RGB): the brief's colours the whole scan."""
+    if METHODS[saliency.method].brief_drawing:
+        return brief_overlay(image, saliency.display)
+    return overlay(image, saliency.display)
+
+
+def saliency_legend(saliency: SaliencyMap) -> str:
+    """The true colour legend of :func:`saliency_overlay`'s drawing of ``saliency``."""
+    return colour_legend(
+        threshold_percentile=saliency.threshold_percentile,
+        colour_everywhere=METHODS[saliency.method].brief_drawing,
+    )

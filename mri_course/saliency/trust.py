@@ -15,26 +15,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 from scipy import ndimage, stats
 
-from mri_course.data.decode import load_rgb
-from mri_course.data.index import ImageRecord
-from mri_course.data.pipeline import prepare_pixels
-from mri_course.data.synthetic import SyntheticDataset
 from mri_course.models.transfer import xception_block_of
-from mri_course.saliency.gradients import as_batch, resolve_classes
+from mri_course.saliency.maps import as_batch, resolve_classes, saliency_maps
 from mri_course.saliency.mask import brain_mask
-from mri_course.saliency.methods import saliency_maps
 
-TOP_BLOCKS = 2
+TOP_BLOCKS = 2  # the sanity check randomises the head, then this many blocks from the top
 POINTING_TOLERANCE = 2
-"""Pixels by which the lesion mask is widened before asking whether the peak is inside it:
-the maps are blurred (sigma 2 px) and Grad-CAM's grid is coarse, so a peak on the lesion's
-rim counts. Zhang et al. allowed 15 px at 224 px; 2 px is stricter at the course's sizes."""
+"""Pixels by which a lesion is widened before asking whether the peak is inside it: the maps
+are blurred and Grad-CAM's grid is coarse, so a peak on the rim counts (Zhang et al.
+allowed 15 px at 224 px; 2 px is stricter at the course's sizes)."""
 
 
 # --- the sanity check -------------------------------------------------------------------
@@ -87,20 +82,15 @@ def trained_copy(model: keras.Model) -> keras.Model:
 
 @dataclass(frozen=True)
 class SanityCheck:
-    """Rank correlations between the trained model's maps and the randomised models' maps.
-
-    ``correlations[k]`` is the mean over the images of the Spearman correlation, over the
-    brain's pixels, after stages ``0..k`` were randomised; 1 means unchanged, 0 unrelated.
-    """
+    """``correlations[k]``: the mean over the images of the Spearman correlation, over the
+    brain's pixels, of the trained model's map with the map after stages ``0..k`` were
+    randomised; 1 means unchanged, 0 unrelated. ``per_image`` is ``[stage][image]``."""
 
     method: str
     stages: tuple[str, ...]
     correlations: tuple[float, ...]
-    per_image: tuple[tuple[float, ...], ...]  # [stage][image]
+    per_image: tuple[tuple[float, ...], ...]
     images: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def rank_correlation(first: np.ndarray, second: np.ndarray, mask: np.ndarray) -> float:
@@ -145,37 +135,17 @@ def sanity_check(
 # --- the pointing game ------------------------------------------------------------------
 
 
-def lesion_mask(dataset: SyntheticDataset, relpath: str, image_size: int) -> np.ndarray:
-    """An image's lesion mask at the model's input size, fitted exactly as the image is
-    (:func:`prepare_pixels` scales and pads; some test images are enlarged copies)."""
-    mask = np.repeat(dataset.mask_for(relpath)[..., np.newaxis], 3, axis=-1)
-    return prepare_pixels(np.uint8(mask) * 255, image_size)[..., 0] > 127
-
-
-def lesion_images(
-    dataset: SyntheticDataset, records: Sequence[ImageRecord], image_size: int
-) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """The records that have a lesion, as ``(images, lesion masks, class indices)`` at the
-    model's input size: what :func:`pointing_game` takes."""
-    with_lesion = [record for record in records if dataset.mask_for(record.relpath).any()]
-    images = np.stack([prepare_pixels(load_rgb(r.path), image_size) for r in with_lesion])
-    masks = [lesion_mask(dataset, r.relpath, image_size) for r in with_lesion]
-    return images, masks, np.array([r.label_index for r in with_lesion])
-
-
 @dataclass(frozen=True)
 class PointingGame:
-    """How often a method's map peaks inside the lesion, against chance."""
+    """How often a method's map peaks inside the lesion (``hit_rate``), against ``chance``,
+    the mean share of the brain covered by the widened lesion."""
 
     method: str
     hits: tuple[bool, ...]  # one per image
-    hit_rate: float  # the share of hits
-    chance: float  # the mean share of the brain covered by the widened lesion
+    hit_rate: float
+    chance: float
     tolerance_px: int
     images: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def pointing_game(
@@ -194,7 +164,7 @@ def pointing_game(
         images: ``(n, height, width, 3)`` in ``0..255``, each with a lesion.
         masks: the boolean lesion mask of each image (``SyntheticDataset.mask_for``), at the
             images' size.
-        method: one of ``methods.METHODS``.
+        method: a key of ``names.METHODS``.
         class_indices: the class to explain per image; None explains the predicted class.
             Pass the true labels to ask "where is the evidence for the right answer?".
         tolerance_px: how many pixels to widen each lesion by.

@@ -31,6 +31,10 @@ def count_images_per_class(records: Iterable[ImageRecord]) -> dict[str, int]:
     Returns:
         A dict from class name to the number of records with that label, e.g.
         ``{"glioma": 2, "meningioma": 0, "notumor": 1, "pituitary": 0}``.
+
+    Hints:
+        - Start from a dict with every class at 0: `dict.fromkeys(CLASS_NAMES, 0)`.
+        - Each record has a `.label`; add one to that class.
     """
     counts = dict.fromkeys(CLASS_NAMES, 0)
     for record in records:
@@ -54,6 +58,12 @@ def to_three_channels(image: np.ndarray) -> np.ndarray:
 
     Returns:
         A new ``uint8`` array of shape ``(H, W, 3)``.
+
+    Hints:
+        - Handle the dtype first: `uint16` -> divide by 257 and round; `bool` -> 0 or 255.
+        - Give a 2-D image a channel axis: `array[:, :, np.newaxis]`.
+        - With 2 or 4 channels the last one is alpha: multiply the others by alpha / 255.
+        - Repeat a single channel three times: `np.repeat(array, 3, axis=2)`.
     """
     array = np.asarray(image)
     if array.dtype == bool:
@@ -92,6 +102,13 @@ def difference_hash(gray: np.ndarray, hash_size: int = 16) -> np.ndarray:
     Returns:
         A boolean array of shape ``(hash_size * hash_size,)``, row by row: bit ``k`` is
         True where ``small[row, col + 1] > small[row, col]``.
+
+    Hints:
+        - Shrink with Pillow: `Image.fromarray(gray).resize((hash_size + 1, hash_size),
+          Image.Resampling.BOX)`; note that Pillow's size is (width, height).
+        - Compare each column with its left neighbour: `small[:, 1:] > small[:, :-1]`.
+        - Cast to a signed or float type before comparing if you subtract; `ravel()` the
+          result into one row of bits.
     """
     if gray.ndim != 2:
         raise ValueError(f"expected a 2-D grayscale array, got shape {gray.shape}")
@@ -120,6 +137,13 @@ def group_stratified_split(
     Returns:
         ``(train_indices, val_indices)``: sorted integer arrays that together hold every
         index from 0 to ``len(labels) - 1`` once.
+
+    Hints:
+        - Collect the indices of each group first: a `defaultdict(list)` keyed by group id.
+        - The validation target of a class is `round(val_fraction * class_size)`.
+        - Visit the groups in the order of `np.random.default_rng(seed).permutation(...)`;
+          put a group in validation only if no class would pass its target.
+        - Return `np.flatnonzero(~in_val), np.flatnonzero(in_val)`.
     """
     labels = np.asarray(labels)
     groups = np.asarray(groups)

@@ -29,6 +29,11 @@ def classification_head(features: keras.KerasTensor) -> keras.KerasTensor:
         The class probabilities, shape ``(batch, 4)``. The layers are named
         ``head_flatten``, ``head_dropout1``, ``head_dense``, ``head_dropout2`` and
         ``probabilities``.
+
+    Hints:
+        - Each layer is called on the previous output: `x = layers.Flatten(name=...)(x)`.
+        - Dropout takes the share to drop: `layers.Dropout(0.3, name="head_dropout1")`.
+        - The last layer needs `activation="softmax"` and `len(CLASS_NAMES)` units.
     """
     x = layers.Flatten(name="head_flatten")(features)
     x = layers.Dropout(0.3, name="head_dropout1")(x)
@@ -53,6 +58,11 @@ def compile_settings(learning_rate: float = 0.001) -> dict:
         ``{"optimizer": ..., "loss": ..., "metrics": [...]}`` with a Keras ``Adamax``, a
         ``CategoricalCrossentropy`` and the metrics named ``accuracy``, ``precision`` and
         ``recall``.
+
+    Hints:
+        - `keras.optimizers.Adamax(learning_rate=learning_rate)`.
+        - The labels are one-hot vectors: `keras.losses.CategoricalCrossentropy()`.
+        - Give each metric its name: `keras.metrics.Precision(name="precision")`.
     """
     return {
         "optimizer": keras.optimizers.Adamax(learning_rate=learning_rate),
@@ -80,6 +90,13 @@ def unfreeze_top_blocks(model: keras.Model, blocks: int) -> keras.Model:
 
     Returns:
         The same model, with each layer's ``trainable`` set.
+
+    Hints:
+        - `xception_block_of(model)` maps each base layer's name to its block.
+        - The top blocks are the last `blocks` of the sorted block names (sort by number:
+          block9 comes before block10).
+        - Every layer gets `layer.trainable = ...`: base layers by their block (never a
+          BatchNormalization), head layers True, the rest False.
     """
     block_of = xception_block_of(model)
     ordered = sorted(set(block_of.values()), key=lambda name: int(name[5:]))

@@ -32,6 +32,11 @@ def conv_block(x: keras.KerasTensor, filters: int, name: str, convs: int = 2) ->
 
     Returns:
         The block's output, with ``filters`` channels and half the height and width.
+
+    Hints:
+        - Loop `for k in range(1, convs + 1):` and call three layers on `x` each time.
+        - `layers.Conv2D(filters, 3, padding="same", use_bias=False, name=...)`.
+        - End with `layers.MaxPooling2D(2, name=f"{name}_pool")(x)`.
     """
     for k in range(1, convs + 1):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv{k}")(x)
@@ -58,6 +63,10 @@ def conv2d_parameters(
 
     Returns:
         The parameter count, e.g. 1792 for a 3x3 convolution of 64 filters over RGB.
+
+    Hints:
+        - One filter has `kernel_size * kernel_size * in_channels` weights.
+        - Add one bias per filter when `use_bias` is True.
     """
     return filters * (kernel_size * kernel_size * in_channels + (1 if use_bias else 0))
 
@@ -81,5 +90,9 @@ def conv2d_macs(
 
     Returns:
         The number of multiply-accumulates.
+
+    Hints:
+        - How many output values are there? `out_height * out_width * filters`.
+        - Each output value takes one multiply-accumulate per weight of its filter.
     """
     return out_height * out_width * filters * kernel_size * kernel_size * in_channels

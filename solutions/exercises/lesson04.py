@@ -23,6 +23,10 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
     Returns:
         A float64 array of the same shape whose last axis sums to 1.
+
+    Hints:
+        - Subtract the largest score of each row: `logits.max(axis=-1, keepdims=True)`.
+        - Exponentiate, then divide by the sum over the last axis (again `keepdims=True`).
     """
     scores = np.asarray(logits, dtype=np.float64)
     shifted = scores - scores.max(axis=-1, keepdims=True)
@@ -47,6 +51,11 @@ def cross_entropy_from_logits(logits: np.ndarray, label: int) -> float:
     Returns:
         The loss as a Python float (0 for a certain right answer, large for a confident
         wrong one).
+
+    Hints:
+        - -log(softmax(z)[k]) = log(sum(exp(z))) - z[k]: no probability needs storing.
+        - log(sum(exp(z))) = top + log(sum(exp(z - top))) with `top = z.max()`.
+        - Return a Python float: `float(...)`.
     """
     scores = np.asarray(logits, dtype=np.float64)
     top = scores.max()
@@ -72,6 +81,10 @@ def gradient_descent_step(
     Returns:
         A new float64 array of updated weights; ``weights`` itself is left unchanged, so
         the caller can keep the path of every step.
+
+    Hints:
+        - The gradient points uphill: step the other way, `weights - learning_rate * ...`.
+        - Build a new array; `weights -= ...` would change the caller's array too.
     """
     return np.asarray(weights, dtype=np.float64) - learning_rate * np.asarray(gradient)
 
@@ -116,6 +129,11 @@ def adamax_step(
 
     Returns:
         ``(new_weights, new_first_moment, new_largest_gradient)``, new arrays.
+
+    Hints:
+        - Follow the three formulas of the docstring in order: m, then u, then w.
+        - `np.maximum(a, b)` takes the larger value element by element.
+        - The bias correction divides by `1 - beta_1**step` (step counts from 1).
     """
     gradient = np.asarray(gradient, dtype=np.float64)
     first_moment = beta_1 * np.asarray(first_moment) + (1 - beta_1) * gradient

@@ -35,6 +35,10 @@ def confusion_matrix(
     Returns:
         An integer array of shape ``(classes, classes)`` whose total is the number of
         examples.
+
+    Hints:
+        - Start from `np.zeros((classes, classes), dtype=np.int64)`.
+        - For each pair, add one to `matrix[true, predicted]` (a loop, or `np.add.at`).
     """
     true_labels = validate_labels(true_labels, classes, "true labels")
     predicted_labels = validate_labels(predicted_labels, classes, "predicted labels")
@@ -61,6 +65,11 @@ def per_class_recall(confusion: np.ndarray) -> np.ndarray:
 
     Returns:
         A float array with one recall per class, NaN for a class with no examples.
+
+    Hints:
+        - The diagonal: `np.diag(confusion)`; the row totals: `confusion.sum(axis=1)`.
+        - `np.where(totals > 0, found / totals, np.nan)`, inside
+          `np.errstate(invalid="ignore", divide="ignore")`.
     """
     confusion = np.asarray(confusion, dtype=np.float64)
     found = np.diag(confusion)
@@ -88,6 +97,13 @@ def expected_calibration_error(
 
     Returns:
         The ECE as a float between 0 and 1.
+
+    Hints:
+        - Confidence: `probabilities.max(axis=1)`; right: `probabilities.argmax(axis=1) ==
+          labels`.
+        - Bin edges: `np.linspace(0, 1, bins + 1)`; a bin holds `low < confidence <= high`.
+        - Add `share of predictions in the bin * |accuracy - mean confidence|` over the non-
+          empty bins.
     """
     probabilities = validate_probabilities(probabilities)
     labels = np.asarray(labels)

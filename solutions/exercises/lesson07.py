@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 
-from mri_course.explain.facts import METHOD_LABELS, PredictionFacts
-from mri_course.explain.parse import AnswerError, GeminiAnswer, with_diagnosis_caveat
+from mri_course.explain.facts import PredictionFacts
+from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
 from mri_course.explain.prompt import percent
+from mri_course.saliency.names import METHODS
 
 
 # Exercise 7.1, from mri_course/explain/prompt.py
@@ -35,17 +36,25 @@ def build_prompt(facts: PredictionFacts) -> str:
     * say that regions are in image coordinates and that the answer must say "image left"
       or "image right", never the patient's side (radiological images show the patient's
       right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"`` (see
-      ``ANSWER_FIELDS``), and say that one caveat must state that this is not a diagnosis.
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
+      that one caveat must state that this is not a diagnosis.
 
     Args:
         facts: the prediction and saliency facts of one scan.
 
     Returns:
         The prompt, as lines of plain text.
+
+    Hints:
+        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
+        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
+          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
+        - Paste `facts.colour_legend` as it is; never write a colour of your own.
+        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
+          one caveat saying this is not a diagnosis.
     """
     summary = facts.region_summary
-    by_share = sorted(summary["mass_by_region"].items(), key=lambda item: item[1], reverse=True)
+    by_share = sorted(summary.mass_by_region.items(), key=lambda item: item[1], reverse=True)
     regions = ", ".join(f"{region} {percent(share)}" for region, share in by_share)
     classes = ", ".join(f"{name} {percent(p)}" for name, p in facts.probabilities.items())
     return "\n".join(
@@ -54,7 +63,7 @@ def build_prompt(facts: PredictionFacts) -> str:
             "brain MRI scan. The classifier is a teaching model; you are not diagnosing anyone.",
             "",
             "Two images follow: first the MRI scan, then the same scan with the classifier's "
-            f"saliency overlay ({METHOD_LABELS[facts.method]}), which colours where the "
+            f"saliency overlay ({METHODS[facts.method].title}), which colours where the "
             "classifier looked.",
             f"Overlay colours: {facts.colour_legend}.",
             "Name colours only as this legend does.",
@@ -65,9 +74,9 @@ def build_prompt(facts: PredictionFacts) -> str:
             f"- runner-up: {facts.runner_up}, {percent(facts.runner_up_probability)}",
             f"- every class: {classes}",
             f"- share of the saliency by region: {regions}",
-            f"- strongest single spot: {summary['peak_region']}",
-            f"- {percent(summary['brain_area_above_threshold'])} of the brain is coloured "
-            f"(above the {summary['threshold_percentile']:.0f}th percentile of the saliency)",
+            f"- strongest single spot: {summary.peak_region}",
+            f"- {percent(summary.brain_area_above_threshold)} of the brain is coloured "
+            f"(above the {summary.threshold_percentile:.0f}th percentile of the saliency)",
             "",
             "Regions are in image coordinates. Say 'image left' or 'image right', never the "
             "patient's left or right: radiological images show the patient's right on the "
@@ -104,6 +113,16 @@ def parse_answer(text: str) -> GeminiAnswer:
     Raises:
         AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
             empty text, or caveats that are not a list of texts.
+
+    Hints:
+        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
+          the JSON in `.group(1)`.
+        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
+          instead (`from None` hides the first error).
+        - Check `isinstance(data, dict)`, then each field: present, the right type, not
+          empty.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
+          last.
     """
     body = text.strip()
     fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
@@ -120,7 +139,7 @@ def parse_answer(text: str) -> GeminiAnswer:
             f"the answer is a JSON {type(data).__name__}, not an object with summary, "
             "regions and caveats"
         )
-    missing = [name for name in ("summary", "regions", "caveats") if name not in data]
+    missing = [name for name in ANSWER_SCHEMA["required"] if name not in data]
     if missing:
         raise AnswerError(f"the answer lacks {', '.join(missing)}")
     texts = {}

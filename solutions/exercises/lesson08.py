@@ -11,11 +11,11 @@ import hashlib
 
 import numpy as np
 
-from mri_course.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
-from mri_course.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
+from mri_course.app.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
+from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 
 
-# Exercise 8.1, from mri_course/ood.py
+# Exercise 8.1, from mri_course/app/ood.py
 def image_warnings(pixels: np.ndarray) -> list[str]:
     """Reasons, in words, why the image does not look like an MRI slice (none: it does).
 
@@ -30,6 +30,13 @@ def image_warnings(pixels: np.ndarray) -> list[str]:
 
     Returns:
         A list of reasons (strings); empty when the image passes all three checks.
+
+    Hints:
+        - `found = image_statistics(pixels)` has `.colour`, `.spread` and `.dark_share`.
+        - Three `if`s in the docstring's order, each appending its reason to a list:
+          `found.spread < BLANK_LIMIT`, `found.colour > COLOUR_LIMIT`, `found.dark_share <
+          DARK_SHARE_MIN`.
+        - Return the list, also when it is empty: the image then looks like a scan.
     """
     found = image_statistics(pixels)
     reasons = []
@@ -42,7 +49,7 @@ def image_warnings(pixels: np.ndarray) -> list[str]:
     return reasons
 
 
-# Exercise 8.2, from mri_course/analysis.py
+# Exercise 8.2, from mri_course/app/analysis.py
 def scan_key(pixels: np.ndarray) -> str:
     """A fingerprint of an image's pixels: equal keys, equal images (a SHA-256 hex digest).
 
@@ -57,6 +64,14 @@ def scan_key(pixels: np.ndarray) -> str:
 
     Returns:
         A 64-character hexadecimal string.
+
+    Hints:
+        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the
+          same bytes.
+        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the
+          shape as text (`f"{array.dtype.str}{array.shape}".encode()`) and with
+          `array.tobytes()`.
+        - Return `digest.hexdigest()`.
     """
     array = np.ascontiguousarray(pixels)
     digest = hashlib.sha256()
@@ -65,7 +80,7 @@ def scan_key(pixels: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-# Exercise 8.3, from mri_course/scan_input.py
+# Exercise 8.3, from mri_course/app/scan_input.py
 def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> None:
     """Refuse an image whose size or frame count cannot be one scan, before decoding it.
 
@@ -82,6 +97,13 @@ def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> Non
         ScanInputError: more than ``MAX_PIXELS`` pixels (checked first), more than one
             frame, or a side shorter than ``MIN_SIDE``; the message gives the size or
             the frame count found, and says what to upload instead.
+
+    Hints:
+        - Three `if`s in the docstring's order: `width * height > MAX_PIXELS`, `frames > 1`,
+          `min(width, height) < MIN_SIDE`.
+        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with
+          what was found and what to upload instead.
+        - Return nothing when the image is fine.
     """
     if width * height > MAX_PIXELS:
         raise ScanInputError(

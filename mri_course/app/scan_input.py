@@ -70,6 +70,13 @@ def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> Non
         ScanInputError: more than ``MAX_PIXELS`` pixels (checked first), more than one
             frame, or a side shorter than ``MIN_SIDE``; the message gives the size or
             the frame count found, and says what to upload instead.
+
+    Hints:
+        - Three `if`s in the docstring's order: `width * height > MAX_PIXELS`, `frames > 1`,
+          `min(width, height) < MIN_SIDE`.
+        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with
+          what was found and what to upload instead.
+        - Return nothing when the image is fine.
     """
     if width * height > MAX_PIXELS:
         raise ScanInputError(

@@ -6,12 +6,6 @@ out and a notebook or a test can do exactly what the page does:
     compiled = CompiledModel(keras.models.load_model(path))  # once per model (slow)
     analysis = analyse_scan(compiled, pixels, "gradcam", "cnn_cpu", detector)  # per scan
     analysis.predicted_class, analysis.overlay, analysis.ood.looks_like_mri
-
-Why :class:`CompiledModel`: the saliency functions of :mod:`mri_course.saliency` build a
-logit model and run eagerly on every call, which is right for a lesson and too slow for a
-page that redraws on every click. ``CompiledModel`` builds the logit model once and wraps
-the forward and backward passes in ``tf.function``; the maps are the same as the saliency
-module's (the tests compare them), about three times faster.
 """
 
 from __future__ import annotations
@@ -27,23 +21,16 @@ import tensorflow as tf
 from PIL import Image
 
 from mri_course import __version__
+from mri_course.app.ood import FeatureDetector, OodVerdict, check_image
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.result import Explanation
-from mri_course.models.cnn import last_conv_layer_name
-from mri_course.ood import FeatureDetector, OodVerdict, check_image
-from mri_course.saliency.display import THRESHOLD_PERCENTILE, display_map
-from mri_course.saliency.figures import METHOD_TITLES, saliency_legend, saliency_overlay
-from mri_course.saliency.gradients import PreActivation, score_layer, vanilla_gradient_map
-from mri_course.saliency.methods import SaliencyMap, method_mask
-from mri_course.saliency.smoothgrad import smoothgrad_map
+from mri_course.saliency.display import SaliencyMap
+from mri_course.saliency.maps import CompiledMaps, score_layer
+from mri_course.saliency.names import APP_METHODS, METHODS
+from mri_course.saliency.overlay import saliency_legend, saliency_overlay
 from mri_course.saliency.summary import EmptySaliencyError, RegionSummary, region_summary
-
-APP_METHODS = ("gradcam", "smoothgrad", "brief")
-"""The methods the app offers: Grad-CAM first (the one whose maps change completely when the
-model is randomised, lesson 06; coarse, and it pointed at synthetic lesions less often),
-SmoothGrad, and the brief's gradient map for comparison."""
 
 NOT_A_DIAGNOSTIC_DEVICE = (
     "Educational tool, not a diagnostic device. Its predictions and explanations come from a "
@@ -65,6 +52,14 @@ def scan_key(pixels: np.ndarray) -> str:
 
     Returns:
         A 64-character hexadecimal string.
+
+    Hints:
+        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the
+          same bytes.
+        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the
+          shape as text (`f"{array.dtype.str}{array.shape}".encode()`) and with
+          `array.tobytes()`.
+        - Return `digest.hexdigest()`.
     """
     array = np.ascontiguousarray(pixels)
     digest = hashlib.sha256()
@@ -81,92 +76,34 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 class CompiledModel:
-    """A classifier with its prediction and saliency computations compiled, built once.
+    """A classifier with its prediction and its saliency maps compiled, built once per model.
 
-    Building the combined model and tracing the ``tf.function`` s takes a second or two; a
-    call afterwards takes milliseconds. Keep one per model for the life of the process (the
-    app keeps it with ``st.cache_resource``); :meth:`warm_up` does the tracing up front.
+    Tracing the ``tf.function`` s takes a second or two; a call afterwards takes
+    milliseconds. Keep one per model for the life of the process (the app keeps it with
+    ``st.cache_resource``); :meth:`warm_up` does the tracing up front.
 
     Attributes:
         model: the Keras classifier (``Dense(4, softmax)`` named ``probabilities`` last).
         image_size: the side of its square input, in pixels.
-        conv_layer: the last convolutional layer, which Grad-CAM explains.
+        maps: every saliency method of lesson 06, compiled (:class:`CompiledMaps`).
     """
 
     def __init__(self, model: keras.Model) -> None:
         self.model = model
         self.image_size = int(model.input_shape[1])
-        self.conv_layer = last_conv_layer_name(model)
-        dense = score_layer(model)
-        logits = PreActivation(dense)(dense.input)
-        # One pass gives everything: the last feature maps (Grad-CAM), the features the
-        # last layer reads (the OOD detector), the logits and the probabilities.
-        self._parts = keras.Model(
-            model.input,
-            [model.get_layer(self.conv_layer).output, dense.input, logits, model.output],
-            name=f"{model.name}_parts",
-        )
+        self.maps = CompiledMaps(model)
+        # One pass gives the probabilities and the features the last layer reads, which
+        # the out-of-distribution detector compares with the training scans'.
+        parts = keras.Model(model.input, [model.output, score_layer(model).input])
         images = tf.TensorSpec([None, self.image_size, self.image_size, 3], tf.float32)
-        classes = tf.TensorSpec([None], tf.int32)
-        self._forward = tf.function(self._forward_pass, input_signature=[images])
-        self._logits = tf.function(self._logit_scores, input_signature=[images])
-        self._probabilities = tf.function(self._probability_scores, input_signature=[images])
-        self._gradcam = tf.function(self._gradcam_maps, input_signature=[images, classes])
-
-    # --- the compiled passes -------------------------------------------------------------
-
-    def _forward_pass(self, images):
-        _, features, _, probabilities = self._parts(images, training=False)
-        return probabilities, features
-
-    def _logit_scores(self, images):
-        return self._parts(images, training=False)[2]
-
-    def _probability_scores(self, images):
-        return self._parts(images, training=False)[3]
-
-    def _gradcam_maps(self, images, classes):
-        """Grad-CAM as :func:`mri_course.saliency.gradcam.gradcam_map` computes it."""
-        with tf.GradientTape() as tape:
-            feature_maps, _, logits, _ = self._parts(images, training=False)
-            total = tf.reduce_sum(logits * tf.one_hot(classes, depth=tf.shape(logits)[-1]))
-        weights = tf.reduce_mean(tape.gradient(total, feature_maps), axis=(1, 2))
-        coarse = tf.nn.relu(tf.einsum("nhwc,nc->nhw", feature_maps, weights))
-        enlarged = tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")
-        return enlarged[..., 0]
-
-    # --- what callers use ----------------------------------------------------------------
-
-    def logit_scores(self, images, training: bool = False):
-        """Class logits, compiled: a score model for :func:`vanilla_gradient_map` and SmoothGrad
-        (``training`` is accepted for their call and ignored: inference only)."""
-        return self._logits(tf.convert_to_tensor(images, dtype=tf.float32))
-
-    def probability_scores(self, images, training: bool = False):
-        """Class probabilities, compiled: the brief's score model."""
-        return self._probabilities(tf.convert_to_tensor(images, dtype=tf.float32))
+        self._forward = tf.function(
+            lambda batch: parts(batch, training=False), input_signature=[images]
+        )
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(probabilities (n, 4), features (n, k))`` of a float32 batch in ``0..255``."""
         probabilities, features = self._forward(tf.convert_to_tensor(images, dtype=tf.float32))
         return probabilities.numpy(), features.numpy()
-
-    def raw_map(self, images: np.ndarray, method: str, classes: np.ndarray) -> np.ndarray:
-        """The method's raw maps ``(n, height, width)``, as :mod:`mri_course.saliency` has them.
-
-        ``brief`` differentiates the softmax probability (the classifier itself), the other
-        methods the logit; see :mod:`mri_course.saliency.methods`.
-        """
-        classes = np.asarray(classes, dtype=np.int32)
-        if method == "gradcam":
-            return self._gradcam(tf.convert_to_tensor(images, tf.float32), classes).numpy()
-        if method == "brief":
-            return vanilla_gradient_map(self.probability_scores, images, classes)
-        if method == "gradient":
-            return vanilla_gradient_map(self.logit_scores, images, classes)
-        if method == "smoothgrad":
-            return smoothgrad_map(self.logit_scores, images, classes)
-        raise ValueError(f"method must be one of {', '.join(METHOD_TITLES)}, got {method!r}")
 
     def warm_up(self, methods: tuple[str, ...] = APP_METHODS) -> float:
         """Trace every compiled function once (on a black image); returns the seconds taken."""
@@ -174,7 +111,7 @@ class CompiledModel:
         blank = np.zeros((1, self.image_size, self.image_size, 3), np.float32)
         self.predict(blank)
         for method in methods:
-            self.raw_map(blank, method, np.zeros(1, np.int32))
+            self.maps(blank, method, np.zeros(1, np.int32))
         return time.perf_counter() - started
 
 
@@ -266,11 +203,11 @@ class ScanAnalysis:
         """
         if self.summary is None:
             raise EmptySaliencyError(
-                f"the {METHOD_TITLES[self.method]} map of this scan is zero everywhere, so "
+                f"the {METHODS[self.method].title} map of this scan is zero everywhere, so "
                 "there is no region to explain: choose another saliency method"
             )
         return PredictionFacts.from_prediction(
-            self.probabilities, CLASS_NAMES, self.summary.to_dict(), self.legend, self.model_name
+            self.probabilities, CLASS_NAMES, self.summary, self.legend, self.model_name
         )
 
     def scan_png(self) -> bytes:
@@ -307,7 +244,7 @@ class ScanAnalysis:
             "probabilities": {k: round(v, 6) for k, v in self.probabilities_by_class().items()},
             "saliency": {
                 "method": self.method,
-                "method_title": METHOD_TITLES[self.method],
+                "method_title": METHODS[self.method].title,
                 "summary": None if self.summary is None else self.summary.to_dict(),
                 "colour_legend": self.legend,
             },
@@ -370,16 +307,8 @@ def analyse_scan(
     prediction_ms = _elapsed_ms(started)
 
     started = time.perf_counter()
-    raw = compiled.raw_map(batch, method, predicted)[0]
-    mask = method_mask(method, scan)
-    saliency = SaliencyMap(
-        method=method,
-        class_index=int(predicted[0]),
-        raw=raw,
-        mask=mask,
-        display=display_map(raw, mask, THRESHOLD_PERCENTILE),
-        threshold_percentile=THRESHOLD_PERCENTILE,
-    )
+    raw = compiled.maps(batch, method, predicted)[0]
+    saliency = SaliencyMap.drawn(method, scan, raw, predicted[0])
     try:
         summary = region_summary(saliency)
     except EmptySaliencyError:

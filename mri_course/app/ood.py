@@ -77,6 +77,13 @@ def image_warnings(pixels: np.ndarray) -> list[str]:
 
     Returns:
         A list of reasons (strings); empty when the image passes all three checks.
+
+    Hints:
+        - `found = image_statistics(pixels)` has `.colour`, `.spread` and `.dark_share`.
+        - Three `if`s in the docstring's order, each appending its reason to a list:
+          `found.spread < BLANK_LIMIT`, `found.colour > COLOUR_LIMIT`, `found.dark_share <
+          DARK_SHARE_MIN`.
+        - Return the list, also when it is empty: the image then looks like a scan.
     """
     found = image_statistics(pixels)
     reasons = []
