@@ -41,10 +41,14 @@ from mri_course.data.synthetic import ensure_synthetic_dataset  # noqa: E402
 from mri_course.io import atomic_write_text  # noqa: E402
 from mri_course.models.cnn import build_compact_cnn  # noqa: E402
 from mri_course.models.transfer import build_transfer_model  # noqa: E402
-from mri_course.saliency.lesion_model import LESION_EPOCHS, lesion_images  # noqa: E402
 from mri_course.saliency.maps import saliency_maps  # noqa: E402
 from mri_course.saliency.names import METHODS  # noqa: E402
-from mri_course.saliency.trust import pointing_game, sanity_check  # noqa: E402
+from mri_course.saliency.trust import (  # noqa: E402
+    LESION_EPOCHS,
+    lesion_images,
+    pointing_game,
+    sanity_check,
+)
 from mri_course.training import recipe_for, train  # noqa: E402
 
 SANITY_IMAGES = 16

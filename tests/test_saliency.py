@@ -16,7 +16,6 @@ from mri_course.data.release import CLASS_NAMES
 from mri_course.data.synthetic import render_scan
 from mri_course.models.cnn import build_compact_cnn
 from mri_course.models.transfer import XCEPTION_LAST_CONV, build_transfer_model
-from mri_course.saliency.display import COLOURED_FLOOR, SaliencyMap, display_map
 from mri_course.saliency.maps import (
     brief_gradient_map,
     gradcam_channel_weights,
@@ -30,7 +29,14 @@ from mri_course.saliency.maps import (
 )
 from mri_course.saliency.mask import brain_mask, circular_mask
 from mri_course.saliency.names import METHODS, REGIONS
-from mri_course.saliency.overlay import colour_legend, colour_name, overlay
+from mri_course.saliency.overlay import (
+    COLOURED_FLOOR,
+    SaliencyMap,
+    colour_legend,
+    colour_name,
+    display_map,
+    overlay,
+)
 from mri_course.saliency.summary import EmptySaliencyError, region_labels, region_summary
 from mri_course.saliency.trust import (
     pointing_game,

@@ -26,10 +26,9 @@ from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.result import Explanation
-from mri_course.saliency.display import SaliencyMap
 from mri_course.saliency.maps import CompiledMaps, score_layer
 from mri_course.saliency.names import APP_METHODS, METHODS
-from mri_course.saliency.overlay import saliency_legend, saliency_overlay
+from mri_course.saliency.overlay import SaliencyMap, saliency_legend, saliency_overlay
 from mri_course.saliency.summary import EmptySaliencyError, RegionSummary, region_summary
 
 NOT_A_DIAGNOSTIC_DEVICE = (

@@ -1,8 +1,6 @@
-"""Figures of lesson 06: overlays side by side, masks, and the trust measurements.
+"""Figures of lesson 06, one matplotlib figure per function, so a lesson cell stays one line.
 
-Each function draws one matplotlib figure and returns it, so a lesson cell stays one line.
-Every overlay is drawn as its method draws it (the brief's with its dark blue wash) and
-comes with the legend that says what its colours mean.
+Every overlay is drawn as its method draws it and comes with the legend of its colours.
 """
 
 from __future__ import annotations
@@ -15,10 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mri_course.data.release import CLASS_NAMES
-from mri_course.saliency.display import SaliencyMap
 from mri_course.saliency.mask import brain_mask, circular_mask
 from mri_course.saliency.names import METHODS
-from mri_course.saliency.overlay import saliency_legend, saliency_overlay
+from mri_course.saliency.overlay import SaliencyMap, saliency_legend, saliency_overlay
 from mri_course.saliency.summary import EmptySaliencyError, region_summary
 from mri_course.saliency.trust import PointingGame, SanityCheck
 
@@ -50,14 +47,8 @@ def models_comparison(
     title: str = "",
     size: float = 2.4,
 ) -> Figure:
-    """One row per model: its scan (at the model's input size) and each method's overlay.
-
-    Args:
-        scans: model name -> the scan as that model sees it.
-        maps: model name -> the maps of that scan, one per method.
-        probabilities: model name -> the model's class probabilities, for the row title.
-        title: the figure's title.
-    """
+    """One row per model: its scan at its input size and each method's overlay, all keyed
+    by the model's name; ``probabilities`` (optional) put its prediction in the row title."""
     columns = 1 + max(len(row) for row in maps.values())
     figure, axes = plt.subplots(
         len(maps), columns, figsize=(size * columns, (size + 0.5) * len(maps) + 1.0), squeeze=False

@@ -1,30 +1,11 @@
 """Every saliency method, written once: the lessons call these functions, and the app calls
 the very same ones compiled with ``tf.function`` (:class:`CompiledMaps`).
 
-Two kinds of class score
-------------------------
-The course's models end in ``Dense(4, activation="softmax", name="probabilities")``. The
-brief took its gradients from that softmax output. The better methods take them from the
-*logit*, the dense layer's ``x @ W + b`` before the softmax, for two reasons:
-
-* the softmax saturates: when the model is sure (p = 0.999), nudging the input barely moves
-  p, so its gradient is close to zero everywhere and the map is mostly noise;
-* the gradient of a probability mixes the classes: ``dp_c = p_c (dz_c - sum_j p_j dz_j)``,
-  so a pixel that makes *another* class less likely lights up as evidence for class c.
-
-=============  ======================================  ======================
-method         raw map                                 brain mask
-=============  ======================================  ======================
-``brief``      gradient of the softmax probability     the brief's fixed circle
-``gradient``   gradient of the logit                   computed from the image
-``smoothgrad`` SmoothGrad of the logit                 computed from the image
-``gradcam``    Grad-CAM on the last convolution         computed from the image
-=============  ======================================  ======================
-
-Each method is a function ``(model, images, class_indices) -> maps`` made of TensorFlow
-operations only, so ``tf.function`` can compile it as it is. The drawing that follows is
-the same for all (:class:`.display.SaliencyMap`). A new method is one function in
-``RAW_MAPS`` and one entry in :data:`.names.METHODS`.
+Each method in ``RAW_MAPS`` is a function ``(model, images, class_indices) -> maps`` made
+of TensorFlow operations only, so ``tf.function`` can compile it as it is. The brief's
+differentiates the softmax probability; the better ones differentiate the *logit*
+(:func:`logit_model`), which neither saturates nor mixes in the other classes (lesson 06).
+Every raw map is then drawn alike (:class:`.overlay.SaliencyMap`).
 """
 
 from __future__ import annotations
@@ -38,13 +19,11 @@ import tensorflow as tf
 from keras import ops
 
 from mri_course.models.cnn import last_conv_layer_name
-from mri_course.saliency.display import THRESHOLD_PERCENTILE, SaliencyMap, display_map
 from mri_course.saliency.mask import circular_mask
 from mri_course.saliency.names import METHODS
+from mri_course.saliency.overlay import THRESHOLD_PERCENTILE, SaliencyMap, display_map
 
-SCORE_LAYER = "probabilities"
-"""The name of the final dense layer of every course model (see ``models.transfer``)."""
-
+SCORE_LAYER = "probabilities"  # the final dense layer of every course model
 CHUNK = 16  # images per gradient computation: bounds the memory, not the result
 SMOOTHGRAD_BATCH = 32  # noisy copies per gradient computation, likewise
 SMOOTHGRAD_SAMPLES = 16
@@ -52,12 +31,8 @@ SMOOTHGRAD_NOISE = 0.15  # the noise's spread as a share of each image's range: 
 
 
 class PreActivation(keras.layers.Layer):
-    """A dense layer's ``x @ W + b`` without its activation, reading the layer's own weights.
-
-    The weights are read when the layer runs, not copied when it is made, so a model built
-    with it always agrees with the classifier, even after the classifier's weights change
-    (the sanity check randomises them).
-    """
+    """A dense layer's ``x @ W + b`` without its activation. It reads the layer's weights
+    when it runs, so it agrees with the classifier even after the sanity check changes them."""
 
     def __init__(self, dense: keras.layers.Dense, **kwargs) -> None:
         super().__init__(name=f"{dense.name}_logits", **kwargs)
@@ -83,12 +58,8 @@ def score_layer(model: keras.Model) -> keras.layers.Dense:
 
 
 def logit_model(model: keras.Model, feature_layer: str | None = None) -> keras.Model:
-    """A model with the classifier's input and its class logits (before the softmax) out.
-
-    With ``feature_layer`` it outputs ``[feature maps of that layer, logits]``, what
-    Grad-CAM needs. The models are built flat, so ``model.get_layer`` reaches every layer,
-    also after ``keras.models.load_model``.
-    """
+    """A model from the classifier's input to its class logits (before the softmax); with
+    ``feature_layer``, to ``[that layer's feature maps, logits]``, what Grad-CAM needs."""
     dense = score_layer(model)
     logits = PreActivation(dense)(dense.input)
     if feature_layer is None:
@@ -121,9 +92,6 @@ def resolve_classes(
     if class_indices is None:
         return predicted_classes(model, images)
     return np.array(np.broadcast_to(np.asarray(class_indices, np.int64), (len(as_batch(images)),)))
-
-
-# --- the methods --------------------------------------------------------------------------
 
 
 def vanilla_gradient_map(
@@ -177,15 +145,12 @@ def smoothgrad_map(
     noise_level: float = SMOOTHGRAD_NOISE,
     seed: int = 0,
 ) -> tf.Tensor:
-    """SmoothGrad: the mean gradient map over noisy copies of each image ``(n, height, width)``.
+    """SmoothGrad (Smilkov et al., 2017): the mean gradient map over ``samples`` noisy copies
+    of each image, the noise ``noise_level`` times the image's range, fixed by ``seed``.
 
-    A single gradient map is speckled: the gradient of a ReLU network jumps from pixel to
-    pixel (Smilkov et al., 2017, "SmoothGrad: removing noise by adding noise"). Averaging
-    the maps of ``samples`` copies of the image, each with Gaussian noise of
-    ``noise_level`` times the image's value range added, keeps what is stable and washes
-    out the speckle. It averages the *magnitude* maps, so speckle of opposite signs need
-    not cancel (the paper's plain variant averages the signed gradients). ``seed`` fixes
-    the noise, so the same call gives the same map.
+    A gradient map is speckled: a ReLU network's gradient jumps from pixel to pixel. The
+    average keeps what is stable. It averages *magnitudes*, so speckle of opposite signs
+    need not cancel (the paper's plain variant averages the signed gradients).
     """
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     count, samples_total = images.shape[0], images.shape[0] * samples
@@ -261,11 +226,10 @@ def gradcam_map(
     """Grad-CAM (Selvaraju et al., 2017): which parts of the last feature maps raise the class
     score, as maps ``(n, height, width)`` >= 0 at the images' size.
 
-    The last convolutional layer still knows *where* things are (a coarse grid: 8 x 8 for
-    the compact CNN at 128 px) and already knows *what* they are. Grad-CAM adds its
-    channels up, each weighed by :func:`gradcam_channel_weights`, keeps the positive part
-    (``ReLU``) and enlarges the grid bilinearly to the image. ``layer_name`` defaults to the
-    model's last convolutional layer (``block14_sepconv2_act`` for Xception).
+    The last convolutional layer still knows *where* (a coarse grid: 8 x 8 for the compact
+    CNN at 128 px) and already knows *what*. Grad-CAM adds its channels up, each weighed by
+    :func:`gradcam_channel_weights`, keeps the positive part and enlarges the grid
+    bilinearly. ``layer_name`` defaults to the model's last convolutional layer.
     """
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     layer_name = layer_name or last_conv_layer_name(model)
@@ -274,6 +238,7 @@ def gradcam_map(
     return tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")[..., 0]
 
 
+# Each method's raw map: (model, images, class_indices) -> (n, height, width)
 RAW_MAPS: dict[str, Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]] = {
     "brief": vanilla_gradient_map,  # the classifier itself: its softmax probabilities
     "gradient": lambda model, images, classes: vanilla_gradient_map(
@@ -284,7 +249,6 @@ RAW_MAPS: dict[str, Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]] = 
     ),
     "gradcam": gradcam_map,
 }
-"""Each method's raw map, ``(model, images, class_indices) -> (n, height, width)``."""
 
 
 def raw_maps(
@@ -308,16 +272,11 @@ def saliency_maps(
     class_indices: int | Sequence[int] | None = None,
     threshold_percentile: float = THRESHOLD_PERCENTILE,
 ) -> list[SaliencyMap]:
-    """Saliency maps of ``images`` for ``model`` by ``method``, one :class:`SaliencyMap` each.
+    """Maps of ``images`` by ``method``, one :class:`SaliencyMap` each.
 
-    Args:
-        model: a course classifier, built or loaded from disk.
-        images: float32 ``(n, height, width, 3)`` or one ``(height, width, 3)`` image, in
-            ``0..255`` at the model's input size (``prepare_pixels`` gives exactly that).
-        method: a key of ``names.METHODS``.
-        class_indices: the class to explain per image (or one for all); None explains
-            each image's predicted class.
-        threshold_percentile: the drawing keeps the values above this percentile.
+    ``images`` are one image or a batch in ``0..255`` at the model's input size (as
+    ``prepare_pixels`` gives them); ``class_indices`` one class per image, or one for all,
+    or None for each image's predicted class.
     """
     batch = as_batch(images)
     classes = resolve_classes(model, batch, class_indices)
@@ -342,18 +301,11 @@ def saliency_map(
 def brief_gradient_map(
     model: keras.Model, image: np.ndarray, class_index: int | None = None
 ) -> np.ndarray:
-    """The original project's saliency map for one image, step for step (without OpenCV).
-
-    1. the gradient of the predicted class's *softmax probability* with respect to the
-       image; 2. its absolute value, the maximum over the colour channels
-       (:func:`vanilla_gradient_map` on the classifier itself); 3. a fixed circular brain
-       mask, 10 pixels inside the image; 4. min-max normalisation inside it, everything
-       under the 80th percentile set to 0; 5. an 11 x 11 Gaussian blur (steps 3-5 are
-       :func:`.display.display_map` with the circle). Step 6, the JET colours over the
-       whole scan, is :func:`.overlay.brief_overlay`. The brief also resized the gradient
-       to the image size, which changes nothing here. Lesson 06 shows its flaws: the
-       saturated softmax, the circle that misses off-centre scans, and gradients that
-       partly survive randomising the model.
+    """The original project's map of one image, step for step, without OpenCV: the gradient
+    of the softmax probability (:func:`vanilla_gradient_map` on the classifier itself),
+    drawn in the brief's circle (:func:`.overlay.display_map`). Its JET colours over the
+    whole scan are :func:`.overlay.saliency_overlay` of a ``"brief"`` map. The brief also
+    resized the gradient to the image size, which changes nothing here.
     """
     batch = as_batch(image)
     classes = resolve_classes(model, batch, class_index)
@@ -364,10 +316,9 @@ def brief_gradient_map(
 class CompiledMaps:
     """Every method for one model, each compiled once with ``tf.function``: the app's path.
 
-    A lesson calls the methods eagerly, which builds the logit model and runs Python on
-    every call; a page that redraws on every click cannot wait for that. This wraps the
-    same functions of ``RAW_MAPS`` in ``tf.function`` (traced on the first call per method
-    and batch shape), so the maps are the lesson's maps, only faster
+    A lesson calls the methods eagerly, rebuilding the logit model on every call; a page
+    that redraws on every click cannot wait for that. The same ``RAW_MAPS``, traced once
+    per method and batch shape, give the lesson's maps, faster
     (``benchmarks/results/app_latency.md``).
     """
 

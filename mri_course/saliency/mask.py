@@ -1,9 +1,8 @@
 """Where the brain is: the brief's fixed circle, and a mask computed from the image itself.
 
-The brief kept only a circle around the image centre, ten pixels inside the border. That
-works when the head fills the image and sits in its middle. It fails when a scan is off
-centre, smaller (a wide scan padded to a square) or oval: then the circle cuts off part of
-the brain and keeps air and skull. :func:`brain_mask` finds the head in the image instead.
+The circle works when the head fills the image and sits in its middle; on a scan off
+centre, smaller (a wide scan padded to a square) or oval it cuts off brain and keeps air
+and skull. :func:`brain_mask` finds the head in the image instead.
 """
 
 from __future__ import annotations
@@ -11,23 +10,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-BRIEF_MARGIN = 10
-"""The brief's circle ends this many pixels inside the image's shorter half-side."""
-
-HEAD_THRESHOLD = 0.1
-"""A pixel is head, not air, when it is brighter than this share of the image's bright end."""
-
-SKULL_FRACTION = 0.1
-"""The outer share of the head (scalp and skull, about a tenth of its radius) left out."""
+BRIEF_MARGIN = 10  # the brief's circle ends this far inside the image's shorter half-side
+HEAD_THRESHOLD = 0.1  # head, not air: brighter than this share of the image's bright end
+SKULL_FRACTION = 0.1  # the outer share of the head's radius (scalp and skull) left out
 
 
 def circular_mask(height: int, width: int, margin: int = BRIEF_MARGIN) -> np.ndarray:
     """The brief's brain mask: a fixed disc, ``margin`` pixels inside the image, wherever
-    the head is.
-
-    Reproduced as written: the brief put the row centre first and compared it with the
-    column coordinate, which only matters for images that are not square.
-    """
+    the head is. Reproduced as written: the brief put the row centre first and compared it
+    with the column coordinate, which only matters for images that are not square."""
     center = (height // 2, width // 2)
     radius = min(center) - margin
     y, x = np.ogrid[:height, :width]

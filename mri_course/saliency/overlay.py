@@ -1,29 +1,40 @@
-"""Colours over the scan, and a legend that says what the colours really mean.
+"""How every map is drawn: the brief's post-processing, its colours, and a true legend.
 
-The brief's prompt asked Gemini about the "light cyan" areas. In the JET colour map the
-strongest values are dark red, then red, orange, yellow, light green, cyan, blue, and the
-weakest dark blue: light cyan marks weak-to-medium values. :func:`colour_legend` names
-the colours from the colour map itself, so the legend cannot disagree with the drawing.
+Every method (the brief's and the better ones) goes through the same steps, so a difference
+between two overlays comes from the method, not from the drawing:
+
+1. keep the values inside a brain mask (the brief's circle, or the brain found in the image);
+2. min-max normalise them to 0..1 inside the mask;
+3. set everything below the 80th percentile of the brain's values to zero;
+4. blur with the brief's Gaussian: OpenCV's ``GaussianBlur(x, (11, 11), 0)`` is sigma 2
+   over an 11 x 11 kernel, edges mirrored. The map stays on the 0..1 scale of step 2: an
+   isolated hot pixel is spread thin and ends up faint, a solid hot patch keeps its strength;
+5. colour it with the JET colour map over the scan.
+
+The brief asked Gemini about the "light cyan" areas, which in JET mark weak-to-medium
+values (dark red is the strongest): :func:`colour_legend` reads the colours' names off the
+colour map itself, so the legend cannot disagree with the drawing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
-from mri_course.saliency.display import COLOURED_FLOOR, THRESHOLD_PERCENTILE, SaliencyMap
+from mri_course.saliency.mask import brain_mask, circular_mask
 from mri_course.saliency.names import METHODS
 
-COLOUR_MAP = "jet"
-"""The brief's colour map (OpenCV's COLORMAP_JET; matplotlib's ``jet`` is the same ramp)."""
-
-HEAT_WEIGHT = 0.6
-"""Share of the colour in a coloured pixel of the course's overlay."""
-
-BRIEF_HEAT_WEIGHT = 0.7
-"""The brief's ``superimposed = heatmap * 0.7 + original * 0.3``."""
-
-NAMED_COLOURS: dict[str, tuple[float, float, float]] = {
+THRESHOLD_PERCENTILE = 80.0  # the brief keeps the top 20% of the brain's values
+BLUR_SIGMA = 2.0  # OpenCV's sigma for an 11-pixel kernel: 0.3 * ((11 - 1) / 2 - 1) + 0.8
+BLUR_TRUNCATE = 2.5  # kernel radius in sigmas: 5 pixels each side, the brief's 11 x 11
+COLOURED_FLOOR = 0.02  # values under this (the blur's faint tails) are left uncoloured
+COLOUR_MAP = "jet"  # the brief's OpenCV COLORMAP_JET; matplotlib's is the same ramp
+HEAT_WEIGHT = 0.6  # the colour's share in a coloured pixel of the course's overlay
+BRIEF_HEAT_WEIGHT = 0.7  # the brief's ``heatmap * 0.7 + original * 0.3``
+NAMED_COLOURS: dict[str, tuple[float, float, float]] = {  # the legend's words, nearest in RGB
     "dark red": (0.5, 0.0, 0.0),
     "red": (1.0, 0.0, 0.0),
     "orange": (1.0, 0.55, 0.0),
@@ -39,10 +50,56 @@ NAMED_COLOURS: dict[str, tuple[float, float, float]] = {
     "grey": (0.5, 0.5, 0.5),
     "white": (1.0, 1.0, 1.0),
 }
-"""Plain colour names, for naming what a colour map draws (nearest in RGB)."""
+LEGEND_LEVELS = (1.0, 0.9, 0.75, 0.625, 0.5, 0.35, 0.15, 0.0)  # named, strongest first
 
-LEGEND_LEVELS = (1.0, 0.9, 0.75, 0.625, 0.5, 0.35, 0.15, 0.0)
-"""The values, strongest first, whose colours the legend names."""
+
+def display_map(
+    saliency: np.ndarray,
+    mask: np.ndarray,
+    threshold_percentile: float = THRESHOLD_PERCENTILE,
+    blur_sigma: float = BLUR_SIGMA,
+) -> np.ndarray:
+    """One raw map ``(height, width)`` as drawn (steps 1 to 4): float64 in 0..1.
+
+    ``mask`` is the boolean brain mask; ``blur_sigma=0`` skips the blur.
+    """
+    normalised = np.zeros(saliency.shape, dtype=np.float64)
+    inside = np.asarray(saliency, dtype=np.float64)[mask]
+    if inside.size and inside.max() > inside.min():
+        normalised[mask] = (inside - inside.min()) / (inside.max() - inside.min())
+        threshold = np.percentile(normalised[mask], threshold_percentile)
+        normalised[normalised < threshold] = 0.0
+    if blur_sigma <= 0:
+        return normalised
+    return gaussian_filter(normalised, sigma=blur_sigma, truncate=BLUR_TRUNCATE, mode="mirror")
+
+
+@dataclass(frozen=True)
+class SaliencyMap:
+    """One image's map from one method, raw and as drawn."""
+
+    method: str  # a key of names.METHODS
+    class_index: int  # the class explained
+    raw: np.ndarray  # (height, width) >= 0, the method's own values, not masked
+    mask: np.ndarray  # (height, width) bool: the brain mask the method uses
+    display: np.ndarray  # (height, width) in 0..1: masked, normalised, thresholded, blurred
+    threshold_percentile: float
+
+    @classmethod
+    def drawn(
+        cls,
+        method: str,
+        image: np.ndarray,
+        raw: np.ndarray,
+        class_index: int,
+        threshold_percentile: float = THRESHOLD_PERCENTILE,
+    ) -> SaliencyMap:
+        """The map of ``raw`` as ``method`` draws it over ``image``: in the brief's circle,
+        or in the brain found in the image."""
+        brief = METHODS[method].brief_drawing
+        mask = circular_mask(*image.shape[:2]) if brief else brain_mask(image)
+        display = display_map(raw, mask, threshold_percentile)
+        return cls(method, int(class_index), raw, mask, display, threshold_percentile)
 
 
 def colourise(display: np.ndarray, colour_map: str = COLOUR_MAP) -> np.ndarray:
@@ -59,16 +116,11 @@ def overlay(
     heat_weight: float = HEAT_WEIGHT,
     colour_everywhere: bool = False,
 ) -> np.ndarray:
-    """The scan with the map's colours laid over it, as ``uint8`` RGB.
+    """The scan (RGB or grey, 0..255) with the drawn map's colours laid over it, ``uint8`` RGB.
 
-    Args:
-        image: the scan ``(height, width, 3)`` (or grey ``(height, width)``), ``0..255``.
-        display: the map to draw, ``(height, width)`` in 0..1 (see ``display.display_map``).
-        colour_map: a matplotlib colour map name.
-        heat_weight: the colour's share in a coloured pixel; the scan gets the rest.
-        colour_everywhere: colour every pixel, zeros too, as the brief did (a dark blue
-            wash over the scan); by default pixels under ``COLOURED_FLOOR`` (below the
-            threshold) show the plain scan.
+    ``heat_weight`` is the colour's share in a coloured pixel. ``colour_everywhere`` colours
+    zeros too, as the brief did (a dark blue wash over the scan); by default pixels under
+    ``COLOURED_FLOOR`` show the plain scan.
     """
     scan = np.asarray(image, dtype=np.float64)
     if scan.ndim == 2:
@@ -96,14 +148,9 @@ def colour_legend(
 ) -> str:
     """What the overlay's colours mean, in words, read off the colour map itself.
 
-    For the JET map: ``"dark red = strongest, yellow/light green = medium, dark blue =
-    weakest (from strong to weak: dark red, red, orange, yellow, light green, cyan, blue,
-    dark blue); uncoloured = below the 80th percentile of the brain's values"``.
-
-    Args:
-        colour_map: the matplotlib colour map the overlay used.
-        threshold_percentile: the percentile under which the map was set to zero, or None.
-        colour_everywhere: the overlay coloured the zeros too (the brief's way).
+    For JET: ``"dark red = strongest, yellow/light green = medium, dark blue = weakest (from
+    strong to weak: dark red, red, ...); uncoloured = below the 80th percentile of the
+    brain's values"``; without ``threshold_percentile`` the part after ``;`` is left out.
     """
     cmap = matplotlib.colormaps[colour_map]
     names: list[str] = []
@@ -127,15 +174,12 @@ def colour_legend(
     return f"{text}; uncoloured = below the {below}"
 
 
-def brief_overlay(image: np.ndarray, brief_map: np.ndarray) -> np.ndarray:
-    """The brief's drawing: the JET colours over the whole scan, 70% heat and 30% image."""
-    return overlay(image, brief_map, heat_weight=BRIEF_HEAT_WEIGHT, colour_everywhere=True)
-
-
 def saliency_overlay(image: np.ndarray, saliency: SaliencyMap) -> np.ndarray:
-    """The overlay as the method draws it (``uint8`` RGB): the brief's colours the whole scan."""
+    """The overlay as the method draws it: the brief's with 70% colour over the whole scan."""
     if METHODS[saliency.method].brief_drawing:
-        return brief_overlay(image, saliency.display)
+        return overlay(
+            image, saliency.display, heat_weight=BRIEF_HEAT_WEIGHT, colour_everywhere=True
+        )
     return overlay(image, saliency.display)
 
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mri_course.saliency.display import COLOURED_FLOOR, SaliencyMap
 from mri_course.saliency.names import REGIONS
+from mri_course.saliency.overlay import COLOURED_FLOOR, SaliencyMap
 
 CENTRE_RADIUS = 0.25  # the central disc's radius, as a share of the image's shorter side
 
@@ -24,27 +24,17 @@ class EmptySaliencyError(ValueError):
 
 @dataclass(frozen=True)
 class RegionSummary:
-    """Where one saliency map puts its weight.
-
-    Attributes:
-        method: the saliency method.
-        dominant_region: the region holding the largest share of the drawn map's mass.
-        mass_by_region: each region's share of that mass, in ``REGIONS`` order; they sum to 1.
-        peak_region: the region of the drawn map's highest point.
-        peak_value: that highest value, 0..1: near 1 when the strongest evidence is a solid
-            patch, which the blur leaves intact; low for isolated specks, spread thin.
-        brain_area_above_threshold: the share of the brain mask that the overlay colours.
-        threshold_percentile: the percentile of the brain's values under which the map was
-            set to zero.
-    """
+    """Where one saliency map puts its weight (all of the drawn map)."""
 
     method: str
-    dominant_region: str
-    mass_by_region: dict[str, float] = field(hash=False)
-    peak_region: str
+    dominant_region: str  # the region holding the largest share of the mass
+    mass_by_region: dict[str, float] = field(hash=False)  # in REGIONS order; they sum to 1
+    peak_region: str  # the region of the highest point
+    # that highest value, 0..1: near 1 when the strongest evidence is a solid patch, which
+    # the blur leaves intact; low for isolated specks, spread thin
     peak_value: float
-    brain_area_above_threshold: float
-    threshold_percentile: float
+    brain_area_above_threshold: float  # the share of the brain mask the overlay colours
+    threshold_percentile: float  # under it, the brain's values were set to zero
 
     def to_dict(self) -> dict:
         """The summary as plain Python values, for a JSON report."""
@@ -61,7 +51,7 @@ def region_labels(height: int, width: int) -> np.ndarray:
 
 
 def region_summary(saliency: SaliencyMap) -> RegionSummary:
-    """Summarise where a :class:`SaliencyMap` puts its mass (see :class:`RegionSummary`).
+    """Summarise where a :class:`SaliencyMap` puts its mass.
 
     Raises:
         EmptySaliencyError: when the drawn map is zero everywhere (for instance a Grad-CAM

@@ -1,14 +1,13 @@
 """Measure whether a saliency method deserves trust, instead of asserting it.
 
-* :func:`sanity_check`, the model-parameter randomisation test (Adebayo et al., 2018,
-  "Sanity Checks for Saliency Maps"): re-initialise the model's weights from the top down
-  (the head, then the last convolutional block, then the one before) and compare each map
-  with the trained model's map. A method that explains the *model* must change when the
-  model is destroyed; one whose maps stay the same is showing the image (its edges), not
-  what the model learnt.
-* :func:`pointing_game` (Zhang et al., 2016): on the synthetic scans, whose lesion masks are
-  known, the share of images whose map peaks inside the lesion. Chance is the share of the
-  brain the (widened) lesion covers: a method must beat it to be said to point at lesions.
+* :func:`sanity_check`, the model-parameter randomisation test (Adebayo et al., 2018):
+  re-initialise the weights from the top down and compare each map with the trained
+  model's. A method that explains the *model* must change when the model is destroyed; one
+  whose maps stay the same shows the image (its edges), not what the model learnt.
+* :func:`pointing_game` (Zhang et al., 2016): the share of images whose map peaks inside
+  the lesion, against chance. Only the synthetic scans have lesion masks, and the ``fast``
+  profile's CNN still guesses after its 2 epochs: :func:`synthetic_lesion_cnn` learns the
+  lesions in ``LESION_EPOCHS``, seconds on a CPU (``benchmarks/results/saliency_report.md``).
 """
 
 from __future__ import annotations
@@ -21,25 +20,32 @@ import keras
 import numpy as np
 from scipy import ndimage, stats
 
+from mri_course.config import Settings
+from mri_course.data.decode import load_rgb
+from mri_course.data.index import ImageRecord
+from mri_course.data.locate import dataset_root
+from mri_course.data.pipeline import prepare_pixels
+from mri_course.data.splits import Splits
+from mri_course.data.survey import survey_dataset
+from mri_course.data.synthetic import SyntheticDataset, load_synthetic_dataset
 from mri_course.models.transfer import xception_block_of
 from mri_course.saliency.maps import as_batch, resolve_classes, saliency_maps
 from mri_course.saliency.mask import brain_mask
+from mri_course.training import train
 
 TOP_BLOCKS = 2  # the sanity check randomises the head, then this many blocks from the top
+# Pixels by which a lesion is widened: the maps are blurred and Grad-CAM's grid is coarse,
+# so a peak on the rim counts (Zhang et al. allowed 15 px at 224 px; 2 px is stricter)
 POINTING_TOLERANCE = 2
-"""Pixels by which a lesion is widened before asking whether the peak is inside it: the maps
-are blurred and Grad-CAM's grid is coarse, so a peak on the rim counts (Zhang et al.
-allowed 15 px at 224 px; 2 px is stricter at the course's sizes)."""
-
-
-# --- the sanity check -------------------------------------------------------------------
+LESION_CNN_NAME = "cnn_synthetic_lesions"
+LESION_EPOCHS = 15
 
 
 def randomisation_stages(model: keras.Model, top_blocks: int = TOP_BLOCKS) -> list[tuple]:
     """The cascade of the sanity check: ``[(stage name, layer names), ...]``, top first.
 
-    Stage 1 is the head (the dense layers); then one convolutional block per stage, from the
-    last: ``block4``, ``block3`` for the compact CNN, ``block14``, ``block13`` for Xception.
+    The head (the dense layers), then one convolutional block per stage from the last:
+    ``block4``, ``block3`` for the compact CNN, ``block14``, ``block13`` for Xception.
     Models without named blocks (the brief's CNN) count each convolution as a block.
     """
     dense = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense)]
@@ -56,12 +62,8 @@ def randomisation_stages(model: keras.Model, top_blocks: int = TOP_BLOCKS) -> li
 
 
 def reinitialise(layer: keras.layers.Layer, seed: int) -> None:
-    """Give a layer the weights a freshly built one would have.
-
-    Kernels (every weight of two or more dimensions) get Keras' default Glorot-uniform
-    values, biases and shifts zero, scales and variances one; a batch normalisation thus
-    passes its input through unchanged, as when it is new.
-    """
+    """Give a layer the weights a freshly built one would have: Glorot-uniform kernels,
+    zero biases and shifts, unit scales and variances (a new batch norm changes nothing)."""
     for k, variable in enumerate(layer.weights):
         shape = tuple(variable.shape)
         if len(shape) >= 2:
@@ -108,11 +110,10 @@ def sanity_check(
     top_blocks: int = TOP_BLOCKS,
     seed: int = 0,
 ) -> SanityCheck:
-    """The cascading model-randomisation test of ``method`` on ``images``.
+    """The cascading randomisation test of ``method`` on ``images``, on a copy of ``model``.
 
-    The classes explained are the trained model's predictions, kept fixed at every stage,
-    so only the weights change. Maps are compared raw, over the method's brain mask.
-    The model itself is not changed (a copy is randomised).
+    The classes explained are the trained model's predictions, kept at every stage, so only
+    the weights change. Maps are compared raw, over the method's brain mask.
     """
     batch = as_batch(images)
     classes = resolve_classes(model, batch, None)
@@ -130,9 +131,6 @@ def sanity_check(
         per_image.append(tuple(scores))
         correlations.append(float(np.nanmean(scores)) if np.isfinite(scores).any() else np.nan)
     return SanityCheck(method, tuple(stages), tuple(correlations), tuple(per_image), len(batch))
-
-
-# --- the pointing game ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -156,22 +154,12 @@ def pointing_game(
     class_indices: int | Sequence[int] | None = None,
     tolerance_px: int = POINTING_TOLERANCE,
 ) -> PointingGame:
-    """The share of images whose drawn map peaks inside the lesion (widened by
-    ``tolerance_px`` pixels).
+    """The share of ``images`` whose drawn map peaks inside the lesion ``masks`` (boolean, at
+    the images' size), widened by ``tolerance_px`` pixels.
 
-    Args:
-        model: a classifier trained on the synthetic data (whose lesions are known).
-        images: ``(n, height, width, 3)`` in ``0..255``, each with a lesion.
-        masks: the boolean lesion mask of each image (``SyntheticDataset.mask_for``), at the
-            images' size.
-        method: a key of ``names.METHODS``.
-        class_indices: the class to explain per image; None explains the predicted class.
-            Pass the true labels to ask "where is the evidence for the right answer?".
-        tolerance_px: how many pixels to widen each lesion by.
-
-    Raises:
-        ValueError: when a mask is empty (a ``notumor`` scan has no lesion to point at)
-            or has another size than its image.
+    ``class_indices`` None explains the predicted class; the true labels ask "where is the
+    evidence for the right answer?". A mask that is empty (a ``notumor`` scan has no lesion
+    to point at) or of another size than its image is a ``ValueError``.
     """
     batch = as_batch(images)
     masks = [np.asarray(mask, dtype=bool) for mask in masks]
@@ -198,3 +186,42 @@ def pointing_game(
         tolerance_px=tolerance_px,
         images=len(batch),
     )
+
+
+def synthetic_lesion_cnn(
+    settings: Settings, verbose: int = 0
+) -> tuple[keras.Model, SyntheticDataset, Splits]:
+    """The compact CNN trained for ``LESION_EPOCHS`` on the ``fast`` profile's synthetic
+    scans (whatever the profile of ``settings``: only they have lesion masks), with that
+    dataset and its split. Trained on the first call and saved beside the other models as
+    ``cnn_synthetic_lesions.keras``, loaded afterwards."""
+    fast = settings.with_profile("fast")
+    root = dataset_root(fast)
+    dataset = load_synthetic_dataset(root)
+    survey = survey_dataset(root, fast.cache_dir, progress=verbose > 0)
+    splits = survey.splits(fast.profile.val_fraction, fast.seed)
+    path = fast.models_dir / f"{LESION_CNN_NAME}.keras"
+    if path.is_file():
+        return keras.models.load_model(path), dataset, splits
+    trained = train(
+        "cnn", fast, epochs=LESION_EPOCHS, name=LESION_CNN_NAME, survey=survey, verbose=verbose
+    )
+    return trained.model, dataset, splits
+
+
+def lesion_mask(dataset: SyntheticDataset, relpath: str, image_size: int) -> np.ndarray:
+    """An image's lesion mask at the model's input size, fitted exactly as the image is
+    (:func:`prepare_pixels` scales and pads; some test images are enlarged copies)."""
+    mask = np.repeat(dataset.mask_for(relpath)[..., np.newaxis], 3, axis=-1)
+    return prepare_pixels(np.uint8(mask) * 255, image_size)[..., 0] > 127
+
+
+def lesion_images(
+    dataset: SyntheticDataset, records: Sequence[ImageRecord], image_size: int
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """The records that have a lesion, as ``(images, lesion masks, class indices)`` at the
+    model's input size: what :func:`pointing_game` takes."""
+    with_lesion = [record for record in records if dataset.mask_for(record.relpath).any()]
+    images = np.stack([prepare_pixels(load_rgb(r.path), image_size) for r in with_lesion])
+    masks = [lesion_mask(dataset, r.relpath, image_size) for r in with_lesion]
+    return images, masks, np.array([r.label_index for r in with_lesion])
