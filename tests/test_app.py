@@ -16,8 +16,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mri_course.app.not_mri import not_mri_image
-from mri_course.explain import RetryPolicy
-from mri_course.explain.result import OFFLINE_HEADING
+from mri_course.explain import OFFLINE_HEADING, RetryPolicy
 from mri_course.testing.gemini_server import UNAVAILABLE, GeminiStub, answer_reply
 from mri_course.training import registry
 

@@ -282,7 +282,7 @@ def test_an_empty_map_has_no_summary():
 
 
 def test_the_explanation_module_accepts_the_summary_and_the_legend(trained_cnn, test_scans):
-    from mri_course.explain.facts import PredictionFacts
+    from mri_course.explain import PredictionFacts
 
     image = test_scans[0][0]
     summary = region_summary(saliency_map(trained_cnn, image, "gradcam"))

@@ -24,8 +24,8 @@ from mri_course import __version__
 from mri_course.app.ood import FeatureDetector, OodVerdict, check_image
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
-from mri_course.explain.facts import PredictionFacts
-from mri_course.explain.result import Explanation
+from mri_course.explain.offline import Explanation
+from mri_course.explain.prompt import PredictionFacts
 from mri_course.saliency.maps import CompiledMaps, score_layer
 from mri_course.saliency.names import APP_METHODS, METHODS
 from mri_course.saliency.overlay import SaliencyMap, saliency_legend, saliency_overlay

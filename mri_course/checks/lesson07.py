@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 
 from mri_course.data.release import CLASS_NAMES
-from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.parse import NOT_A_DIAGNOSIS, AnswerError
+from mri_course.explain.prompt import PredictionFacts
 from mri_course.saliency.summary import RegionSummary
 
 _LEGEND = (

@@ -16,9 +16,8 @@ import json
 import re
 
 from mri_course.exercises.runtime import exercise
-from mri_course.explain.facts import PredictionFacts
 from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
-from mri_course.explain.prompt import percent
+from mri_course.explain.prompt import PredictionFacts, percent
 from mri_course.saliency.names import METHODS
 
 

@@ -1,18 +1,13 @@
 """Explain a prediction in plain words: Gemini when it can, the offline explainer otherwise.
 
-The pieces, one idea each:
+One idea a module, in the order of lesson 07: :mod:`.prompt` (the measured facts and the
+grounded prompt, exercise 7.1), :mod:`.client` (the Gemini call and its faults),
+:mod:`.parse` (the answer, checked, exercise 7.2) and :mod:`.offline` (the explanation
+shown, and the one written from the facts alone).
 
-* :mod:`.facts`: the measured facts (prediction, runner-up, saliency regions, legend);
-* :mod:`.prompt`: the grounded prompt built from them (exercise 7.1);
-* :mod:`.client`: the Gemini call, its retries, its timeout and its faults;
-* :mod:`.parse`: the structured answer, checked (exercise 7.2);
-* :mod:`.offline`: the explanation from the facts alone;
-* :mod:`.result`: what the app shows, from either source.
-
-The app calls :func:`explain`, which never raises for a missing or refused key, a quota
-answer, a server error, a timeout, a blocked or empty answer, or an answer of the wrong
-shape: it returns the offline explanation with a notice saying why. The tests and lesson 07
-play those faults with :mod:`mri_course.testing.gemini_server`.
+:func:`explain` never raises for a fault of Gemini's (no key, a refused key, a quota, a
+server error, a timeout, a blocked or malformed answer): it returns the offline
+explanation with a notice saying why. :mod:`mri_course.testing.gemini_server` plays them.
 """
 
 from __future__ import annotations
@@ -24,18 +19,15 @@ from dataclasses import replace
 
 from mri_course.config import Settings, load_settings
 from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
-from mri_course.explain.facts import FactsError, PredictionFacts
-from mri_course.explain.offline import offline_explanation
-from mri_course.explain.parse import AnswerError, GeminiAnswer, parse_answer
-from mri_course.explain.prompt import build_prompt
-from mri_course.explain.result import OFFLINE_HEADING, Explanation
+from mri_course.explain.offline import OFFLINE_HEADING, Explanation, offline_explanation
+from mri_course.explain.parse import AnswerError, parse_answer
+from mri_course.explain.prompt import FactsError, PredictionFacts, build_prompt
 
 __all__ = [
     "OFFLINE_HEADING",
     "AnswerError",
     "Explanation",
     "FactsError",
-    "GeminiAnswer",
     "GeminiFault",
     "PredictionFacts",
     "RetryPolicy",
@@ -47,9 +39,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# Faults that may be gone at the next try; a missing or refused key, a retired model or a
+# blocked answer will not change by asking again
 PASSING_FAULTS = frozenset({"quota", "server", "timeout", "network", "unexpected"})
-"""Faults that may be gone at the next try; a missing or refused key, a retired model or a
-blocked answer will not change by asking again."""
 
 
 def explain(
@@ -62,14 +54,12 @@ def explain(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Explanation:
-    """Explain one prediction with Gemini, or offline when Gemini cannot answer.
+    """Explain one prediction with Gemini, or offline when Gemini cannot answer, within the
+    timeout plus the retries' total wait.
 
-    Sends the scan and the overlay (PNG bytes) with the grounded prompt, using the
-    settings' model, base URL, timeout and key (``api_key``, from the app's secrets,
-    overrides it). Returns Gemini's checked answer, or the offline explanation with a
-    ``notice`` saying why, within the timeout plus the retries' total wait. Raises
-    ``TypeError`` or ``ValueError`` only for images that are not PNG bytes: a bug in the
-    caller, not a fault of Gemini's.
+    Sends the scan and the overlay (PNG bytes) with the grounded prompt, with the settings'
+    model, base URL, timeout and key (``api_key``, from the app's secrets, overrides it).
+    Only images that are not PNG bytes raise: a bug in the caller, not a fault of Gemini's.
     """
     for name, data in (("scan_png", scan_png), ("overlay_png", overlay_png)):
         if not isinstance(data, bytes | bytearray):

@@ -1,13 +1,12 @@
 """Ask Gemini about a scan, in bounded time, with every failure turned into a clear fault.
 
 An app must not hang on a slow service or crash on a refused one. :func:`ask_gemini` sends
-the prompt and both images with the ``google-genai`` SDK, retries what is worth retrying
-(a 429 quota answer and 5xx server errors) with exponential backoff, and raises
-:class:`GeminiFault` for everything else, with a message a learner can act on. The SDK
-sends the API key in a header; it never enters a message, a log record or an exception.
-
-The retries are our own, not the SDK's (``HttpRetryOptions``): those ignore the wait the
-server asks for, have no bound on the total wait, and cannot be tested without waiting.
+the prompt and both images with the ``google-genai`` SDK, retries a 429 quota answer and
+5xx server errors with exponential backoff, and raises :class:`GeminiFault` for everything
+else, with a message a learner can act on. The API key travels in a header only: never in
+a message, a log record or an exception. The retries are our own, not the SDK's
+(``HttpRetryOptions``): those ignore the wait the server asks for, have no bound on the
+total wait, and cannot be tested without waiting.
 """
 
 from __future__ import annotations
@@ -34,12 +33,10 @@ BLOCKING_FINISH_REASONS = frozenset(
 
 
 class GeminiFault(Exception):
-    """Gemini gave no usable answer, for the reason ``kind`` names.
-
-    The kinds: ``no_key``, ``invalid_key``, ``model`` (no such model), ``quota`` and
-    ``server`` (429 and 5xx, still after the retries), ``timeout``, ``network``,
-    ``blocked``, ``empty``, ``request`` (another refusal) and ``unexpected``.
-    """
+    """Gemini gave no usable answer, for the reason ``kind`` names: ``no_key``,
+    ``invalid_key``, ``model`` (no such model), ``quota`` and ``server`` (429 and 5xx, still
+    after the retries), ``timeout``, ``network``, ``blocked``, ``empty``, ``request`` (another
+    refusal) or ``unexpected``."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -48,12 +45,9 @@ class GeminiFault(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently to retry a 429 or a 5xx answer.
-
-    The waits double from ``first_delay_s`` (1, 2, 4 s ...), or follow the server's
-    ``Retry-After`` when it gives one; all waits together never pass ``max_total_delay_s``,
-    so a call takes at most its timeout plus this.
-    """
+    """How often and how patiently to retry a 429 or a 5xx answer: the waits double from
+    ``first_delay_s``, or follow the server's ``Retry-After``, and never pass
+    ``max_total_delay_s`` together, so a call takes at most its timeout plus this."""
 
     attempts: int = 3  # including the first
     first_delay_s: float = 1.0

@@ -1,28 +1,28 @@
-"""An explanation written from the measured facts alone, with no network and no key.
+"""The explanation the app shows, and the one written from the measured facts alone.
 
-It is the fallback whenever Gemini cannot answer, and useful on its own: it says what the
-classifier predicted and how torn it was, where the saliency mass lies and what to look for
-there, and what a saliency map cannot tell. It only restates facts and textbook knowledge
-of where each tumour type grows; it never claims to see the image.
+:class:`Explanation` has the same parts whether Gemini or :func:`offline_explanation` wrote
+it, and a ``heading`` that says which. The offline text, the fallback when Gemini cannot
+answer, restates the facts (the prediction, how torn the model was, where the saliency mass
+lies), textbook knowledge of where each tumour grows, and what a map cannot tell; it never
+claims to see the image.
 """
 
 from __future__ import annotations
 
-from mri_course.explain.facts import PredictionFacts
+from dataclasses import dataclass
+
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
-from mri_course.explain.prompt import percent
-from mri_course.explain.result import Explanation
+from mri_course.explain.prompt import PredictionFacts, percent
 from mri_course.saliency.names import METHODS
 
-CLASS_LABELS: dict[str, str] = {
+OFFLINE_HEADING = "Offline explanation, not from Gemini"
+CLASS_LABELS: dict[str, str] = {  # each class in a sentence
     "glioma": "glioma",
     "meningioma": "meningioma",
     "notumor": "no tumour",
     "pituitary": "pituitary tumour",
 }
-"""Each class in a sentence."""
-
-WHERE_TO_LOOK: dict[str, str] = {
+WHERE_TO_LOOK: dict[str, str] = {  # where each class's lesion is expected, to judge the map
     "glioma": (
         "Gliomas grow inside the brain tissue, often with an irregular edge: the colours "
         "should sit on such a mass if the model relies on the lesion."
@@ -40,11 +40,50 @@ WHERE_TO_LOOK: dict[str, str] = {
         "tumour out, not a lesion."
     ),
 }
-"""Where each class's lesion is expected, so the learner can judge the saliency map."""
-
 TORN_MARGIN = 0.2  # the top two classes this close: the model is torn between them
 SURE_CONFIDENCE = 0.9
 CONCENTRATED_SHARE = 0.5  # one region holding this much of the mass: a focused map
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An explanation of one prediction, ready to show."""
+
+    summary: str
+    regions: str  # what the highlighted regions suggest
+    caveats: tuple[str, ...]
+    source: str  # "gemini" or "offline"
+    gemini_model: str | None = None  # the Gemini model that wrote it (None when offline)
+    notice: str | None = None  # why the offline explanation is shown, when Gemini failed
+    # True when Gemini failed for a passing reason (quota, server error, timeout, network):
+    # asking again later may well succeed, so this fallback is not worth keeping.
+    retry_later: bool = False
+
+    def __post_init__(self) -> None:
+        if self.source not in ("gemini", "offline"):
+            raise ValueError(f"source must be 'gemini' or 'offline', not {self.source!r}")
+
+    @property
+    def heading(self) -> str:
+        if self.source == "gemini":
+            return f"Explanation by Gemini ({self.gemini_model})"
+        return OFFLINE_HEADING
+
+    def to_markdown(self) -> str:
+        """The explanation as Markdown, for the app and for notebooks."""
+        notice = [f"_{self.notice}_"] if self.notice else []
+        caveats = "**Caveats**\n" + "\n".join(f"- {caveat}" for caveat in self.caveats)
+        regions = f"**Where the model looked.** {self.regions}"
+        return "\n\n".join([f"**{self.heading}**", *notice, self.summary, regions, caveats])
+
+    def to_text(self) -> str:
+        """The explanation as plain text, for a terminal."""
+        notice = [f"({self.notice})"] if self.notice else []
+        caveats = [f"- {caveat}" for caveat in self.caveats]
+        regions = f"Where the model looked: {self.regions}"
+        return "\n".join(
+            [self.heading.upper(), *notice, "", self.summary, "", regions, "", "Caveats:", *caveats]
+        )
 
 
 def _certainty(facts: PredictionFacts) -> str:

@@ -2,8 +2,7 @@
 
 Asking for JSON makes an answer checkable, not correct: a model may still drop a field,
 leave it empty, or wrap the JSON in a Markdown fence. The parser says exactly what is
-wrong, so the caller can fall back to the offline explanation with a clear notice, and it
-makes sure every answer carries the not-a-diagnosis caveat.
+wrong, so the caller can fall back to the offline explanation with a clear notice.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ANSWER_SCHEMA: dict = {
+ANSWER_SCHEMA: dict = {  # the answer's shape, as the Gemini API's ``response_schema``
     "type": "OBJECT",
     "properties": {
         "summary": {"type": "STRING", "description": "the prediction in plain words"},
@@ -22,13 +21,10 @@ ANSWER_SCHEMA: dict = {
     },
     "required": ["summary", "regions", "caveats"],
 }
-"""The answer's shape in the Gemini API's schema format (``response_schema``)."""
-
-NOT_A_DIAGNOSIS = (
+NOT_A_DIAGNOSIS = (  # the caveat every explanation carries
     "This is not a diagnosis: it describes what a teaching model did, and only a radiologist "
     "reading the scan can say what it shows."
 )
-"""The caveat every explanation carries."""
 
 
 class AnswerError(ValueError):
@@ -45,12 +41,9 @@ class GeminiAnswer:
 
 
 def with_diagnosis_caveat(caveats: Iterable[str]) -> tuple[str, ...]:
-    """``caveats`` with the course's own ``NOT_A_DIAGNOSIS`` at the end, exactly once.
-
-    Always the course's words, never a model's sentence that merely mentions a diagnosis:
-    "No other findings; the diagnosis is a meningioma." also contains "no" and "diagnosis",
-    and must not stand in for the disclaimer.
-    """
+    """``caveats`` with the course's own ``NOT_A_DIAGNOSIS`` at the end, exactly once: a
+    model's sentence that merely mentions one ("No other findings; the diagnosis is a
+    meningioma.") must not stand in for the disclaimer."""
     return (*(item for item in caveats if item != NOT_A_DIAGNOSIS), NOT_A_DIAGNOSIS)
 
 
