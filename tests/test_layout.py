@@ -25,6 +25,7 @@ LEVELS = {
     "widgets": 4,
     "evaluation": 4,  # lesson 05
     "saliency": 4,  # lesson 06
+    "audit": 5,  # beyond the test set (after lesson 05)
     "explain": 5,  # lesson 07
     "app": 6,  # lesson 08
     "testing": 7,  # stand-ins for the tests and lesson 07
