@@ -7,6 +7,8 @@
     mri-course data benchmark            tf.data versus a plain Pillow loop
     mri-course train cnn|brief_cnn|xception   train with the profile's recipe, save with a card
     mri-course evaluate MODEL            every test set side by side, with intervals (JSON, md)
+    mri-course audit MODEL               beyond the test set: the file-only baseline, a healthy
+                                         brain in three planes, stress tests (JSON)
     mri-course progress                  the state of every exercise
 
 Every data command takes ``--data PATH`` (else ``MRI_COURSE_DATA``, else a Kaggle
@@ -177,6 +179,53 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+AUDITS = ("metadata", "mni152", "stress")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """What the test set cannot show: each audit prints its table, all go into one JSON."""
+    import json
+    from dataclasses import asdict
+
+    from mri_course.audit import metadata, mni152, stress
+    from mri_course.io import atomic_write_text
+
+    settings = _settings(args)
+    model, _, name, source = _model_to_evaluate(args.model, settings)
+    found: dict = {"model": name, "source": source}
+    if {"metadata", "stress"} & set(args.only):
+        survey = _survey(args)
+        splits = survey.splits(settings.profile.val_fraction, settings.seed)
+    if "metadata" in args.only:
+        baseline = metadata.fit_metadata_baseline(survey, splits, seed=settings.seed)
+        print("A classifier that sees only the file, never the brain (the shortcut's yardstick):")
+        print(metadata.baseline_markdown([baseline]) + "\n")
+        found["metadata_baseline"] = asdict(baseline)
+    if "mni152" in args.only:
+        scores = mni152.score_planes(model)
+        print(f"{name} on a healthy brain it never saw (MNI152, truth: notumor):")
+        for plane, score in scores.items():
+            print(
+                f"  {plane:<9} {score.share_notumor:6.1%} called notumor, "
+                f"{score.wrong_at()} of {score.slices} wrong at >= {mni152.CONFIDENT:.0%}"
+            )
+        found["mni152"] = {plane: score.summary() for plane, score in scores.items()}
+    if "stress" in args.only:
+        result = stress.run_stress(model, splits.clean_test)
+        print(f"\n{name} on the clean test ({result.accuracy:.2%}) under each perturbation:")
+        for outcome in result.outcomes:
+            print(
+                f"  {outcome.label:<40} {outcome.accuracy:7.2%} "
+                f"({100 * outcome.accuracy_change:+.1f} points, "
+                f"{outcome.changed_share:.1%} changed)"
+            )
+        found["stress_clean_test"] = result.summary()
+    out = Path(args.out or settings.models_dir / "reports") / f"{name}.audit.json"
+    written = atomic_write_text(out, json.dumps(found, indent=2) + "\n")
+    print(f"wrote {written}")
+    return 0
+
+
 def cmd_progress(args: argparse.Namespace) -> int:
     from mri_course.checks import ERROR, FAILED, format_progress, progress
 
@@ -232,6 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluator.add_argument("--out", type=Path, help="folder for the JSON and markdown reports")
     evaluator.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluator.set_defaults(run=cmd_evaluate)
+
+    auditor = commands.add_parser(
+        "audit", help="beyond the test set: shortcuts, other brains, stress", parents=[common]
+    )
+    auditor.add_argument(
+        "model", help="shipped_cnn, cnn, xception (the course's models) or a .keras file"
+    )
+    auditor.add_argument(
+        "--only", nargs="+", choices=AUDITS, default=list(AUDITS), help="run only these audits"
+    )
+    auditor.add_argument("--data", type=Path, help="dataset folder (with Training/ and Testing/)")
+    auditor.add_argument("--out", type=Path, help="folder for the JSON report")
+    auditor.add_argument("--quiet", action="store_true", help="no progress bar")
+    auditor.set_defaults(run=cmd_audit)
 
     data = commands.add_parser("data", help="check and describe the dataset", parents=[common])
     data_commands = data.add_subparsers(dest="data_command", required=True)

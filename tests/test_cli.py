@@ -99,3 +99,22 @@ def test_only_the_cnn_can_be_shipped(capsys):
     assert main(["train", "xception", "--ship"]) == 2
     assert "only the compact CNN" in capsys.readouterr().err
     assert main(["train", "cnn", "--ship"]) == 2  # the fast profile: synthetic data
+
+
+def test_audit_the_shipped_cnn_beyond_the_test_set(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["audit", "shipped_cnn", "--only", "metadata", "mni152", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "sees only the file, never the brain" in printed and "sagittal" in printed
+    report = json.loads((out / "shipped_cnn.audit.json").read_text())
+    assert set(report["mni152"]) == {"axial", "coronal", "sagittal"}
+    baseline = report["metadata_baseline"]
+    assert baseline["chosen"] == max(baseline["validation"], key=baseline["validation"].get)
+    assert "stress_clean_test" not in report  # only what was asked for
+
+
+def test_audit_names_an_unknown_model(capsys):
+    assert main(["audit", "no_such_model", "--only", "mni152"]) == 2
+    assert "neither a model file (.keras) nor one of the course's models" in (
+        capsys.readouterr().err
+    )
