@@ -59,7 +59,13 @@ def prediction(analysis: ScanAnalysis, title: str) -> None:
             delta_arrow="off",
         )
         runner_up = percent(analysis.runner_up_probability)
-        st.caption(f"Runner-up: {class_label(analysis.runner_up)} ({runner_up}).")
+        plane = f"{analysis.plane} ({percent(analysis.plane_probabilities[analysis.plane])})"
+        st.caption(
+            f"Runner-up: {class_label(analysis.runner_up)} ({runner_up}). "
+            f"Slice plane, as the course's plane classifier sees it: {plane}."
+        )
+        for caution in analysis.cautions:
+            st.warning(caution, icon=":material/report:")
     else:
         st.metric(
             f"Prediction of {title}",

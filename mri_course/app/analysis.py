@@ -22,6 +22,8 @@ from PIL import Image
 
 from mri_course import __version__
 from mri_course.app.ood import FeatureDetector, OodVerdict, check_image
+from mri_course.audit.caution import cautions_for
+from mri_course.audit.planes import predict_plane
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain.offline import Explanation
@@ -145,6 +147,10 @@ class ScanAnalysis:
         summary: where the map's mass lies, or None when the map is zero everywhere.
         legend: what the overlay's colours mean.
         ood: whether the image looks like a brain MRI at all, and why not.
+        plane: the slice plane the course's plane classifier sees (axial, coronal,
+            sagittal), and ``plane_probabilities`` each plane's probability.
+        cautions: where the measured evidence says to trust the prediction less
+            (:mod:`mri_course.audit.caution`), in sentences shown beside it.
         prediction_ms: time of the forward pass (and the features), in milliseconds.
         saliency_ms: time of the map, its drawing and its summary, in milliseconds.
     """
@@ -157,6 +163,9 @@ class ScanAnalysis:
     summary: RegionSummary | None
     legend: str
     ood: OodVerdict
+    plane: str
+    plane_probabilities: dict[str, float]
+    cautions: tuple[str, ...]
     prediction_ms: float
     saliency_ms: float
 
@@ -206,7 +215,12 @@ class ScanAnalysis:
                 "there is no region to explain: choose another saliency method"
             )
         return PredictionFacts.from_prediction(
-            self.probabilities, CLASS_NAMES, self.summary, self.legend, self.model_name
+            self.probabilities,
+            CLASS_NAMES,
+            self.summary,
+            self.legend,
+            self.model_name,
+            cautions=self.cautions,
         )
 
     def scan_png(self) -> bytes:
@@ -239,6 +253,11 @@ class ScanAnalysis:
                 "runner_up": self.runner_up,
                 "runner_up_probability": round(self.runner_up_probability, 6),
                 "trusted": self.trusted,
+                "cautions": list(self.cautions),
+            },
+            "slice_plane": {
+                "plane": self.plane,
+                "probabilities": {k: round(v, 4) for k, v in self.plane_probabilities.items()},
             },
             "probabilities": {k: round(v, 6) for k, v in self.probabilities_by_class().items()},
             "saliency": {
@@ -304,6 +323,7 @@ def analyse_scan(
     probabilities, features = compiled.predict(batch)
     predicted = np.argmax(probabilities, axis=-1).astype(np.int32)
     prediction_ms = _elapsed_ms(started)
+    plane, plane_probabilities = predict_plane(pixels)
 
     started = time.perf_counter()
     raw = compiled.maps(batch, method, predicted)[0]
@@ -325,6 +345,11 @@ def analyse_scan(
         summary=summary,
         legend=saliency_legend(saliency),
         ood=check_image(pixels, features, detector),
+        plane=plane,
+        plane_probabilities=plane_probabilities,
+        cautions=cautions_for(
+            compiled.model, pixels, plane_probabilities, CLASS_NAMES[int(predicted[0])]
+        ),
         prediction_ms=prediction_ms,
         saliency_ms=saliency_ms,
     )

@@ -21,7 +21,7 @@ from mri_course.config import Settings, load_settings
 from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
 from mri_course.explain.offline import OFFLINE_HEADING, Explanation, offline_explanation
 from mri_course.explain.parse import AnswerError, parse_answer
-from mri_course.explain.prompt import FactsError, PredictionFacts, build_prompt
+from mri_course.explain.prompt import FactsError, PredictionFacts, build_prompt, caution_lines
 
 __all__ = [
     "OFFLINE_HEADING",
@@ -73,7 +73,7 @@ def explain(
     key = api_key or settings.gemini_api_key
     try:
         text = ask_gemini(
-            build_prompt(facts),
+            build_prompt(facts) + caution_lines(facts),
             bytes(scan_png),
             bytes(overlay_png),
             api_key=key,
@@ -93,6 +93,7 @@ def explain(
         notice = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
         logger.warning("Gemini explanation not used: %s", notice)
         return offline_explanation(facts, notice=notice)
-    return Explanation(
-        answer.summary, answer.regions, answer.caveats, "gemini", settings.gemini_model
-    )
+    # The course's measured cautions lead the caveats in its own words, as the
+    # not-a-diagnosis caveat ends them: neither depends on Gemini passing it on.
+    caveats = (*facts.cautions, *(c for c in answer.caveats if c not in facts.cautions))
+    return Explanation(answer.summary, answer.regions, caveats, "gemini", settings.gemini_model)

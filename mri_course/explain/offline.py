@@ -132,6 +132,7 @@ def _regions(facts: PredictionFacts) -> str:
 def offline_explanation(facts: PredictionFacts, notice: str | None = None) -> Explanation:
     """Explain a prediction from its facts alone; ``notice`` says why Gemini was not used."""
     caveats = [
+        *facts.cautions,
         METHODS[facts.method].caveat,
         "A saliency map shows where the model looked, not why, and not whether it is right.",
     ]

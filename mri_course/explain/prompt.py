@@ -38,6 +38,9 @@ class PredictionFacts:
     model_name: str  # the classifier, e.g. "cnn_cpu"
     region_summary: RegionSummary
     colour_legend: str  # what the overlay's colours mean, as drawn
+    # Where the measured evidence says to trust this prediction less (the plane, fragility;
+    # mri_course.audit.caution), in sentences the explanation must repeat.
+    cautions: tuple[str, ...] = ()
 
     @property
     def method(self) -> str:
@@ -65,6 +68,7 @@ class PredictionFacts:
         region_summary: RegionSummary,
         colour_legend: str,
         model_name: str,
+        cautions: Sequence[str] = (),
     ) -> PredictionFacts:
         """Check one scan's softmax output (``model.predict(x)[0]``, in the order of
         ``class_names``) and gather it with the map's region summary, the overlay's colour
@@ -113,6 +117,7 @@ class PredictionFacts:
             model_name=model_name,
             region_summary=region_summary,
             colour_legend=colour_legend.strip(),
+            cautions=tuple(cautions),
         )
 
 
@@ -199,5 +204,20 @@ def build_prompt(facts: PredictionFacts) -> str:
             "classifier relied on, and whether they fall on the brain or outside it.",
             '- "caveats": a list of short caveats. One must say that this is not a diagnosis '
             "and that only a radiologist reading the scan can say what it shows.",
+        ]
+    )
+
+
+def caution_lines(facts: PredictionFacts) -> str:
+    """The measured cautions, as lines :func:`mri_course.explain.explain` adds to the prompt
+    (empty when there are none): Gemini must pass them on, not weigh them."""
+    if not facts.cautions:
+        return ""
+    return "\n".join(
+        [
+            "",
+            "Cautions the course measured for this scan (repeat each one, in your own words, "
+            "among the caveats, before the one about the diagnosis):",
+            *(f"- {caution}" for caution in facts.cautions),
         ]
     )
