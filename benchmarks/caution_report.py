@@ -21,7 +21,8 @@ import keras
 
 from mri_course import load_settings
 from mri_course.app.analysis import CompiledModel, analyse_scan
-from mri_course.audit.mni152 import CONFIDENT, PLANES, WINDOWS, render_slices
+from mri_course.audit.mni152 import CONFIDENT, WINDOWS, render_slices
+from mri_course.audit.planes import PLANES
 from mri_course.data.decode import load_rgb
 from mri_course.data.locate import dataset_root
 from mri_course.data.survey import survey_dataset

@@ -48,9 +48,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mri_course.audit.planes import PLANES
 from mri_course.data.release import CLASS_NAMES
 
-PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
 TRUTH = "notumor"
 CONFIDENT = 0.9
 """A wrong call at or above this confidence is one the app should warn about."""

@@ -1,8 +1,7 @@
 """The slice plane of every image: axial, coronal or sagittal, and a classifier for uploads.
 
 Why: the dataset mixes three slice planes, and not evenly. Most healthy (``notumor``) scans
-are axial while the tumour classes come in all three (in the training folder 8% of the
-``notumor`` images are coronal or sagittal, against 64-71% of each tumour class:
+are axial while the tumour classes come in all three (class x plane in
 ``benchmarks/results/plane_labels.md``), so a model can learn "not axial" as a sign of a
 tumour, and the official test set, with the same mix, cannot show it. To
 tabulate class x plane and to score a model per plane, every image needs a plane; the
