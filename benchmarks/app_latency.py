@@ -163,7 +163,8 @@ def to_markdown(report: dict) -> str:
     lines += [
         "",
         "**total** = `read_scan` + `analyse_scan` (resize, forward pass, map, drawing, region "
-        "summary, OOD checks) + the overlay's PNG. The last column times lesson 06's "
+        "summary, OOD checks, slice plane, cautions: the scan cropped and turned, classified "
+        "again) + the overlay's PNG. The last column times lesson 06's "
         "uncompiled `saliency_map` alone on the same scans, for comparison.",
         "",
         "Once per model and server process (kept by `st.cache_resource`):",

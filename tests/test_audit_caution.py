@@ -72,10 +72,10 @@ def test_an_answer_that_a_small_reframing_changes_is_called_fragile():
     model = _brightness_model()
     dark = np.zeros((100, 100, 3), np.uint8)
     dark[20:80, 20:80] = 150  # mean 54: class 0; cropping black border brings it over 60
-    text = fragility_caution(model, dark)
+    text = fragility_caution(model.predict_on_batch, 32, dark, predicted=0)
     assert text is not None and "border crop 15%" in text and CLASS_NAMES[1] in text
     steady = np.full((100, 100, 3), 200, np.uint8)  # far from the threshold either way
-    assert fragility_caution(model, steady) is None
+    assert fragility_caution(model.predict_on_batch, 32, steady, predicted=1) is None
 
 
 @pytest.fixture(scope="module")

@@ -348,7 +348,11 @@ def analyse_scan(
         plane=plane,
         plane_probabilities=plane_probabilities,
         cautions=cautions_for(
-            compiled.model, pixels, plane_probabilities, CLASS_NAMES[int(predicted[0])]
+            lambda images: compiled.predict(images)[0],
+            compiled.image_size,
+            pixels,
+            plane_probabilities,
+            int(predicted[0]),
         ),
         prediction_ms=prediction_ms,
         saliency_ms=saliency_ms,

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
 from mri_course.audit.planes import PLANES, read_labels
-from mri_course.audit.stress import TARGET_KEYS, default_perturbations, predict_perturbed
+from mri_course.audit.stress import TARGET_KEYS, default_perturbations
+from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 
 RARELY_HEALTHY = 0.10
@@ -79,15 +81,29 @@ def plane_caution(plane_probabilities: dict[str, float], predicted_class: str) -
     return None
 
 
-def fragility_caution(model, pixels: np.ndarray) -> str | None:
+def fragility_caution(
+    classify: Callable[[np.ndarray], np.ndarray],
+    image_size: int,
+    pixels: np.ndarray,
+    predicted: int,
+) -> str | None:
     """A caution when cropping the border by 15% or turning the scan by 10 degrees changes
-    the model's answer, naming the change; None when both leave it as it is."""
-    targets = [p for p in default_perturbations(int(model.input_shape[1])) if p.key in TARGET_KEYS]
-    predicted, _ = predict_perturbed(model, [pixels], targets)
+    the model's answer, naming the change; None when both leave it as it is.
+
+    Args:
+        classify: a batch ``(n, image_size, image_size, 3)`` -> class probabilities, e.g.
+            ``model.predict_on_batch`` or the app's compiled forward pass.
+        image_size: the model's input side.
+        pixels: the decoded scan, as the model got it before ``prepare_pixels``.
+        predicted: the class index the model gave the scan as it is.
+    """
+    targets = [p for p in default_perturbations(image_size) if p.key in TARGET_KEYS]
+    batch = np.stack([prepare_pixels(p.apply(pixels), image_size) for p in targets])
+    answers = np.asarray(classify(batch)).argmax(axis=1)
     changes = [
-        f"{p.family} {p.setting.split(' (')[0]}: {CLASS_NAMES[int(predicted[k + 1, 0])]}"
-        for k, p in enumerate(targets)
-        if predicted[k + 1, 0] != predicted[0, 0]
+        f"{p.family} {p.setting.split(' (')[0]}: {CLASS_NAMES[int(answer)]}"
+        for p, answer in zip(targets, answers, strict=True)
+        if answer != predicted
     ]
     if not changes:
         return None
@@ -99,8 +115,15 @@ def fragility_caution(model, pixels: np.ndarray) -> str | None:
 
 
 def cautions_for(
-    model, pixels: np.ndarray, plane_probabilities: dict[str, float], predicted_class: str
+    classify: Callable[[np.ndarray], np.ndarray],
+    image_size: int,
+    pixels: np.ndarray,
+    plane_probabilities: dict[str, float],
+    predicted: int,
 ) -> tuple[str, ...]:
     """Every caution that applies to one scan's prediction, the plane's first."""
-    found = (plane_caution(plane_probabilities, predicted_class), fragility_caution(model, pixels))
+    found = (
+        plane_caution(plane_probabilities, CLASS_NAMES[predicted]),
+        fragility_caution(classify, image_size, pixels, predicted),
+    )
     return tuple(caution for caution in found if caution)
