@@ -11,19 +11,18 @@ out and a notebook or a test can do exactly what the page does:
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from mri_course import __version__
 from mri_course.app.ood import FeatureDetector, OodVerdict, check_image
 from mri_course.audit.caution import cautions_for
 from mri_course.audit.planes import predict_plane
+from mri_course.data.decode import png_bytes
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.explain.offline import Explanation
@@ -67,13 +66,6 @@ def scan_key(pixels: np.ndarray) -> str:
     digest.update(f"{array.dtype.str}{array.shape}".encode())
     digest.update(array.tobytes())
     return digest.hexdigest()
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """An ``uint8`` image as PNG bytes (what the download buttons and Gemini are given)."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 class CompiledModel:

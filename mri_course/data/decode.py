@@ -21,6 +21,14 @@ Pillow reads more (TIFF, WebP, ...); :mod:`mri_course.data.scan` reports those f
 problems instead of letting a training run crash on them half-way through an epoch."""
 
 
+def png_bytes(image: np.ndarray) -> bytes:
+    """An ``uint8`` image (grey or RGB) as PNG bytes: what the app's downloads and Gemini get,
+    and the files of the synthetic dataset."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 class DecodeError(ValueError):
     """A file could not be decoded as an image; the message says what was wrong."""
 

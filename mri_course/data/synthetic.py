@@ -16,7 +16,6 @@ of grayscale and RGB files. Everything is fixed by the seed.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
+from mri_course.data.decode import png_bytes
 from mri_course.data.release import CLASS_NAMES
 
 GENERATOR_VERSION = 1
@@ -119,13 +119,6 @@ def render_scan(label: str, size: int, rng: np.random.Generator) -> tuple[np.nda
     return np.clip(np.rint(image), 0, 255).astype(np.uint8), mask
 
 
-def _png_bytes(gray: np.ndarray, rgb: bool) -> bytes:
-    image = Image.fromarray(gray)
-    buffer = io.BytesIO()
-    (image.convert("RGB") if rgb else image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _near_copy(gray: np.ndarray) -> np.ndarray:
     """The same scan enlarged by half and re-windowed, as the real set's rescaled copies."""
     size = gray.shape[0] * 3 // 2
@@ -161,7 +154,7 @@ def make_synthetic_dataset(
         serial += 1
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_png_bytes(gray, rgb=serial % 3 == 0))
+        path.write_bytes(png_bytes(np.dstack([gray] * 3) if serial % 3 == 0 else gray))
         mask_path = root / MASKS_FOLDER / Path(relpath).with_suffix(".png")
         mask_path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(mask.astype(np.uint8) * 255).save(mask_path)
