@@ -2,7 +2,7 @@
 
 Every number shown here comes from a :class:`mri_course.app.analysis.ScanAnalysis`; every
 sentence of the explanation from :mod:`mri_course.explain`. Keeping the drawing apart from
-the computing is what lets a test (or lesson 08) check the analysis without a browser.
+the computing is what lets a test (or lesson 09) check the analysis without a browser.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     make app        # or: streamlit run app/streamlit_app.py
 
-Lesson 08 walks through it. The page computes nothing itself; each part calls the package:
+Lesson 09 walks through it. The page computes nothing itself; each part calls the package:
 
 ==============================  ===================================================
 part of the page                what it calls
@@ -97,7 +97,7 @@ def sidebar(settings: Settings) -> Choices | None:
         format_func=METHOD_CHOICES.__getitem__,
         key="method",
         help=(
-            "Lesson 06 measured them: Grad-CAM passes the sanity check but is coarse; the "
+            "Lesson 07 measured them: Grad-CAM passes the sanity check but is coarse; the "
             "gradient maps point at lesions well but partly survive randomising the model."
         ),
     )

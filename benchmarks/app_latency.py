@@ -13,7 +13,7 @@ once in :class:`mri_course.app.analysis.CompiledModel` as the app does, it times
 * ``total``: read + :func:`analyse_scan` (both of the above and the OOD image checks) +
   the overlay's PNG: what one click costs before Streamlit sends the page.
 
-It also times lesson 06's uncompiled ``saliency_map`` on the same scans, to show what the
+It also times lesson 07's uncompiled ``saliency_map`` on the same scans, to show what the
 compiled functions save, and the one-off cost of loading and compiling. Writes
 ``<out>.md`` and ``<out>.json`` and prints the Markdown. Run it on an idle machine.
 """
@@ -130,7 +130,7 @@ def measure(count: int) -> dict:
                 baseline.append(1000 * (time.perf_counter() - started))
             row["methods"][method] = {
                 **{key: _summary(values) for key, values in timings.items()},
-                "lesson06_saliency_map": _summary(baseline),
+                "lesson07_saliency_map": _summary(baseline),
             }
         report["models"][name] = row
     return report
@@ -145,7 +145,7 @@ def to_markdown(report: dict) -> str:
         f"({machine['platform']}). Milliseconds, median / 90th percentile. Produced by "
         "`python benchmarks/app_latency.py`.",
         "",
-        "| model | method | read | predict | saliency | **total** | lesson 06's `saliency_map` |",
+        "| model | method | read | predict | saliency | **total** | lesson 07's `saliency_map` |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, row in report["models"].items():
@@ -155,7 +155,7 @@ def to_markdown(report: dict) -> str:
                 for key in ("read", "predict", "saliency")
             ]
             total = f"**{t['total']['median']:.0f} / {t['total']['p90']:.0f}**"
-            base = t["lesson06_saliency_map"]
+            base = t["lesson07_saliency_map"]
             lines.append(
                 f"| {name} | {method} | {' | '.join(cells)} | {total} | "
                 f"{base['median']:.0f} / {base['p90']:.0f} |"
@@ -164,7 +164,7 @@ def to_markdown(report: dict) -> str:
         "",
         "**total** = `read_scan` + `analyse_scan` (resize, forward pass, map, drawing, region "
         "summary, OOD checks, slice plane, cautions: the scan cropped and turned, classified "
-        "again) + the overlay's PNG. The last column times lesson 06's "
+        "again) + the overlay's PNG. The last column times lesson 07's "
         "uncompiled `saliency_map` alone on the same scans, for comparison.",
         "",
         "Once per model and server process (kept by `st.cache_resource`):",

@@ -1,4 +1,4 @@
-"""Measure the saliency methods: the figures quoted in lesson 06 and the notes.
+"""Measure the saliency methods: the figures quoted in lesson 07 and the notes.
 
     nice -n 19 python benchmarks/saliency_report.py [--out benchmarks/results/saliency_report]
 
@@ -7,7 +7,7 @@ Writes ``<out>.json`` and ``<out>.md`` and prints the Markdown. It reports:
 * the pointing game per method (share of lesion scans whose map peaks inside the lesion,
   widened by 2 px, against chance) for CNNs trained on the synthetic scans: the ``fast``
   profile's recipe as it is (2 epochs: it does not learn), the same scans for 15 epochs
-  (lesson 06's lesion CNN), and more scans for 20 epochs at 64 and 128 px; the class
+  (lesson 07's lesion CNN), and more scans for 20 epochs at 64 and 128 px; the class
   explained is the true one;
 * the sanity check per method on those CNNs: the rank correlation with the trained map
   after randomising the head, then the last block, then the one before;
@@ -156,7 +156,7 @@ def main() -> None:
             fast.image_size,
             settings.seed,
         ),
-        "lesson 06's lesion CNN (fast profile's scans, 15 epochs)": synthetic_cnn(
+        "lesson 07's lesion CNN (fast profile's scans, 15 epochs)": synthetic_cnn(
             settings,
             fast.synthetic_train_per_class,
             fast.synthetic_test_per_class,

@@ -36,7 +36,8 @@ def _survey(args: argparse.Namespace):
     from mri_course.data.survey import survey_dataset
 
     settings = _settings(args)
-    root = locate_dataset(args.data) if args.data else dataset_root(settings)
+    data = getattr(args, "data", None)
+    root = locate_dataset(data) if data else dataset_root(settings)
     return survey_dataset(root, cache_dir=settings.cache_dir, progress=not args.quiet)
 
 
@@ -96,8 +97,11 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from mri_course.models.transfer import WeightsUnavailableError
     from mri_course.training import train
+    from mri_course.training.recipes import recipe_for
 
     settings = _settings(args)
     if args.ship and (args.kind != "cnn" or settings.profile.synthetic):
@@ -108,14 +112,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 2
     command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    recipe = recipe_for(args.kind, settings.profile)
+    if args.augmentation:
+        from mri_course.data.augment import AUGMENTATIONS
+
+        if args.augmentation not in AUGMENTATIONS:
+            print(
+                f"mri-course: --augmentation must be one of {', '.join(AUGMENTATIONS)}, "
+                f"got {args.augmentation!r}",
+                file=sys.stderr,
+            )
+            return 2
+        recipe = replace(recipe, augmentation=args.augmentation)
+    survey, repeats = None, None
+    if args.balance_planes:
+        from mri_course.audit.planes import plane_balancing_repeats
+
+        survey = _survey(args)
+        training = [r for r in survey.usable_records if r.split == "Training"]
+        repeats = plane_balancing_repeats(training)
     try:
         result = train(
             args.kind,
             settings,
             epochs=args.epochs,
             name=args.name,
+            survey=survey,
             command=command,
             verbose=0 if args.quiet else 1,
+            recipe=recipe,
+            train_repeats=repeats,
         )
     except WeightsUnavailableError as error:
         print(f"mri-course: {error}", file=sys.stderr)
@@ -266,6 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--epochs", type=int, help="override the recipe's number of epochs")
     trainer.add_argument("--name", help="file name in the models folder (default KIND_PROFILE)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bars")
+    trainer.add_argument(
+        "--augmentation",
+        help="override the recipe's augmentation: none, light, full or robust (the shipped "
+        "CNN's; see mri_course.data.augment)",
+    )
+    trainer.add_argument(
+        "--balance-planes",
+        action="store_true",
+        help="repeat the rare slice planes of each class (audit.planes.plane_balancing_repeats)",
+    )
     trainer.add_argument(
         "--ship", action="store_true", help="also make it the course's shipped model (maintainers)"
     )

@@ -16,7 +16,7 @@ Environment variables
 ``MRI_COURSE_GEMINI_MODEL``  the Gemini model that writes explanations (default
                         ``gemini-3.8-flash``, a stable Flash model)
 ``MRI_COURSE_GEMINI_BASE_URL``  another address for the Gemini API: a proxy, or the
-                        loopback stub the tests and lesson 07 use
+                        loopback stub the tests and lesson 08 use
 ``MRI_COURSE_GEMINI_TIMEOUT``  seconds an explanation may wait for Gemini (default 30)
 ``GEMINI_API_KEY``, then ``GOOGLE_API_KEY``  the Gemini API key; without one the course
                         explains offline. The key is never printed.

@@ -1,4 +1,4 @@
-"""Analysing one scan with one model: the compiled maps equal lesson 06's, and the analysis
+"""Analysing one scan with one model: the compiled maps equal lesson 07's, and the analysis
 holds what the app shows and what the report says."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_the_compiled_maps_are_lesson_06s_maps(models, compiled, name, method):
     model, fast = models[name], compiled[name]
     image = prepare_pixels(_scan(), fast.image_size)
     # Every class, not only the predicted one: a class the scan speaks against has negative
-    # Grad-CAM evidence, which the ReLU must remove exactly as lesson 06 does.
+    # Grad-CAM evidence, which the ReLU must remove exactly as lesson 07 does.
     classes = range(4) if method in ("gradcam", "gradient") else [None]
     for class_index in classes:
         expected = saliency_map(model, image, method, class_index)

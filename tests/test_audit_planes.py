@@ -18,10 +18,13 @@ from mri_course.audit.planes import (
     LABELS_PATH,
     PLANES,
     PlaneClassifier,
+    balancing_repeats,
     grey_thumbnail,
     load_classifier,
+    plane_balancing_repeats,
     plane_labels,
     plane_of,
+    planes_of,
     predict_plane,
     read_labels,
 )
@@ -221,3 +224,36 @@ def test_an_upload_is_read_like_the_scans_thumbnail(real_survey):
 def test_module_docstring_cites_the_results_file():
     assert "benchmarks/results/plane_labels.md" in planes.__doc__
     assert LABEL_COLUMNS[:3] == ("sha256", "plane", "how")
+
+
+def test_balancing_repeats_lifts_a_rare_plane_of_a_class_up_to_the_cap():
+    labels = ["notumor"] * 100 + ["notumor"] * 5 + ["notumor"] * 10 + ["glioma"] * 40
+    planes = ["axial"] * 100 + ["sagittal"] * 5 + ["coronal"] * 10 + ["sagittal"] * 40
+    repeats = balancing_repeats(labels, planes, floor=0.25, cap=4)
+    assert repeats[:100] == [1] * 100  # the commonest plane of its class
+    assert set(repeats[100:105]) == {4}  # 25 wanted, 5 there: capped at 4
+    assert set(repeats[105:115]) == {2}  # 25 wanted, 10 there: 2.5 rounds to 2
+    assert set(repeats[115:]) == {1}  # glioma has one plane only: nothing to lift
+    assert balancing_repeats(labels, planes, cap=1) == [1] * len(labels)
+    with pytest.raises(ValueError, match="one of each"):
+        balancing_repeats(labels, planes[:-1])
+
+
+def test_planes_of_predicts_a_file_the_labels_do_not_know(synthetic):
+    from mri_course.data.decode import load_rgb
+    from mri_course.data.index import index_dataset
+
+    records = index_dataset(synthetic.root).records[:3]
+    assert planes_of(records) == [predict_plane(load_rgb(r.path))[0] for r in records]
+
+
+@pytest.mark.real_data
+def test_plane_balancing_repeats_shows_healthy_side_views_more_often(real_survey):
+    from mri_course import load_settings
+
+    settings = load_settings()
+    train = real_survey.splits(settings.profile.val_fraction, settings.seed).train
+    repeats = plane_balancing_repeats(train)
+    repeated = [r for r in train if r.relpath in repeats]
+    assert repeated and {r.label for r in repeated} == {"notumor"}
+    assert {plane_of(r) for r in repeated} == {"coronal", "sagittal"}

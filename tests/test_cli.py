@@ -118,3 +118,9 @@ def test_audit_names_an_unknown_model(capsys):
     assert "neither a model file (.keras) nor one of the course's models" in (
         capsys.readouterr().err
     )
+
+
+def test_an_unknown_augmentation_is_refused_before_training(capsys):
+    assert main(["train", "cnn", "--profile", "fast", "--augmentation", "heavy"]) == 2
+    err = capsys.readouterr().err
+    assert "--augmentation must be one of none, light, full, robust" in err and "'heavy'" in err

@@ -122,7 +122,7 @@ def test_the_generator_refuses_a_reference_without_hints(tmp_path, monkeypatch):
 def test_a_catalog_entry_holds_only_what_cannot_be_derived():
     fields = [f.name for f in dataclasses.fields(Exercise)]
     assert fields == ["id", "name", "reference_module"]
-    assert exercise_by_id("6.2").lesson == "06"
+    assert exercise_by_id("7.2").lesson == "07"
     assert exercise_by_id("1.4").check == (
         "mri_course.checks.lesson01:check_group_stratified_split"
     )

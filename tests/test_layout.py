@@ -2,7 +2,7 @@
 
 The subpackages stand in the order the course teaches them; a module may import from its
 own level or below, never from a later lesson. A lower module that needed a higher one
-would hide a cycle, and a learner reading lesson 03 would meet lesson 06's code.
+would hide a cycle, and a learner reading lesson 03 would meet lesson 07's code.
 """
 
 import ast
@@ -24,11 +24,11 @@ LEVELS = {
     "intuition": 4,  # lesson 04
     "widgets": 4,
     "evaluation": 4,  # lesson 05
-    "saliency": 4,  # lesson 06
-    "audit": 5,  # beyond the test set (after lesson 05)
-    "explain": 5,  # lesson 07
-    "app": 6,  # lesson 08
-    "testing": 7,  # stand-ins for the tests and lesson 07
+    "saliency": 4,  # lesson 07
+    "audit": 5,  # lesson 06: beyond the test set
+    "explain": 5,  # lesson 08
+    "app": 6,  # lesson 09
+    "testing": 7,  # stand-ins for the tests and lesson 08
     "exercises": 8,  # the learner's files, the catalog, the generator
     "checks": 8,
     "cli": 9,

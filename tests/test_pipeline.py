@@ -106,3 +106,21 @@ def test_records_must_point_at_files(tmp_path):
     missing = [ImageRecord("Training/glioma/gone.jpg", "Training", "glioma", tmp_path)]
     with pytest.raises(tf.errors.NotFoundError):
         next(iter(make_dataset(missing, 32, 1, training=False, seed=0)))
+
+
+def test_the_robust_augmentation_keeps_black_black_and_the_range():
+    from mri_course.data.augment import RandomGain, make_augmentation
+
+    images = np.zeros((4, 32, 32, 3), dtype=np.float32)
+    images[:, 8:24, 8:24] = 200.0
+    gained = RandomGain(0.7, 1.4, seed=1)(images, training=True).numpy()
+    assert np.all(gained[:, :8] == 0), "a gain keeps the black background black"
+    assert gained.max() <= 255 and not np.allclose(gained[0], gained[1])
+    assert np.array_equal(RandomGain(0.7, 1.4)(images, training=False), images)
+    with pytest.raises(ValueError, match="lower <= upper"):
+        RandomGain(1.4, 0.7)
+    robust = make_augmentation(0, "robust")(images, training=True).numpy()
+    assert robust.shape == images.shape and robust.min() >= 0 and robust.max() <= 255
+    assert not np.array_equal(robust, images)
+    names = [type(layer).__name__ for layer in make_augmentation(0, "robust").layers]
+    assert {"RandomZoom", "RandomTranslation", "RandomRotation", "RandomGain"} <= set(names)

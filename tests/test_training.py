@@ -73,6 +73,19 @@ def test_a_run_saves_the_model_its_card_and_history(settings, survey):
     assert not list((settings.models_dir / "checkpoints").glob("*.keras"))
 
 
+def test_repeated_training_images_are_shown_more_often_and_counted(settings, survey):
+    splits = survey.splits(settings.profile.val_fraction, settings.seed)
+    first, second = splits.train[:2]
+    repeats = {first.relpath: 3, second.relpath: 2, "Training/glioma/not-in-train.jpg": 5}
+    listed = run_module.repeated(splits.train, repeats)
+    assert len(listed) == len(splits.train) + 3
+    assert listed.count(first) == 3 and listed.count(second) == 2
+    card = train("cnn", settings, survey=survey, verbose=0, train_repeats=repeats).card
+    assert card["training"]["recipe"]["repeated_train_images"] == 3
+    counts = card["data"]["split"]["counts"]["train"]
+    assert sum(counts.values()) == len(splits.train), "the card counts distinct images"
+
+
 def test_same_seed_and_profile_give_the_same_split_and_card(settings, survey, tmp_path):
     first = train("cnn", settings, survey=survey, verbose=0, name="one").card
     second = train("cnn", settings, survey=survey, verbose=0, name="two").card

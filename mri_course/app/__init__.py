@@ -1,4 +1,4 @@
-"""Lesson 08: what the Streamlit app computes, so that its page only lays results out.
+"""Lesson 09: what the Streamlit app computes, so that its page only lays results out.
 
 :mod:`.scan_input` reads an upload safely, :mod:`.ood` says whether it looks like a brain
 MRI at all (tried on the images :mod:`.not_mri` makes), and :mod:`.analysis` classifies a

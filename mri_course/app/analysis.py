@@ -78,7 +78,7 @@ class CompiledModel:
     Attributes:
         model: the Keras classifier (``Dense(4, softmax)`` named ``probabilities`` last).
         image_size: the side of its square input, in pixels.
-        maps: every saliency method of lesson 06, compiled (:class:`CompiledMaps`).
+        maps: every saliency method of lesson 07, compiled (:class:`CompiledMaps`).
     """
 
     def __init__(self, model: keras.Model) -> None:
@@ -135,7 +135,7 @@ class ScanAnalysis:
             model's square input and padded with black, as in training.
         probabilities: the softmax output ``(4,)``, in ``CLASS_NAMES`` order.
         saliency: the map of the predicted class by the chosen method.
-        overlay: the scan with the map's colours, ``uint8`` RGB, drawn as lesson 06 does.
+        overlay: the scan with the map's colours, ``uint8`` RGB, drawn as lesson 07 does.
         summary: where the map's mass lies, or None when the map is zero everywhere.
         legend: what the overlay's colours mean.
         ood: whether the image looks like a brain MRI at all, and why not.

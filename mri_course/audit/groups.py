@@ -102,7 +102,31 @@ def accuracy_by_group(
     title: str,
     order: Sequence[str] | None = None,
 ) -> GroupTable:
-    """How many scans of each class in each group there are, and how many the model got."""
+    """How many scans of each class in each group there are, and how many the model got.
+
+    One accuracy over a test set hides where a model fails. Split the same answers by
+    something the model should not care about (the slice plane, the image size) and a
+    shortcut shows as a group, or a class within a group, far below the rest, or as a
+    group with no scans of some class at all, where the test cannot see a failure.
+
+    Args:
+        groups: the group of each scan, e.g. ``"sagittal"``.
+        labels: the true class index of each scan.
+        predicted: the predicted class index of each scan.
+        title: the table's name (its first column's header).
+        order: the groups in the table's order (default: sorted).
+
+    Returns:
+        A :class:`GroupTable` with ``counts[g][c]``, the scans of class ``c`` in group
+        ``g``, and ``right[g][c]``, how many of them were predicted correctly.
+
+    Hints:
+        - Raise `ValueError` unless `groups`, `labels` and `predicted` have the same length.
+        - `crosstab(groups, labels, title, order)` counts every scan; a second `crosstab`
+          of only the scans where `labels == predicted` counts the right ones.
+        - Give both the same `order` (default `sorted(set(groups))`), so their rows line
+          up, then `GroupTable(title, every.groups, every.counts, right.counts)`.
+    """
     labels, predicted = np.asarray(labels), np.asarray(predicted)
     if not len(groups) == len(labels) == len(predicted):
         raise ValueError(
@@ -111,5 +135,8 @@ def accuracy_by_group(
         )
     order = list(order or sorted(set(groups)))
     hit = labels == predicted
-    right = _counts([g for g, ok in zip(groups, hit, strict=True) if ok], labels[hit], order)
-    return GroupTable(title, tuple(order), _counts(groups, labels, order), right)
+    every = crosstab(groups, labels, title, order)
+    right = crosstab(
+        [group for group, ok in zip(groups, hit, strict=True) if ok], labels[hit], title, order
+    )
+    return GroupTable(title, every.groups, every.counts, right.counts)

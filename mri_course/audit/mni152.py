@@ -342,7 +342,24 @@ def confident_wrong_share(
     scores: Mapping[str, PlaneScore] | Iterable[PlaneScore], threshold: float = CONFIDENT
 ) -> float:
     """The share of all slices, every plane together, given a wrong label with at least
-    ``threshold`` confidence: how often the app would state a wrong diagnosis firmly."""
+    ``threshold`` confidence: how often the app would state a wrong diagnosis firmly.
+
+    The share called ``notumor`` says how often a model is right on a healthy brain from
+    elsewhere; this says how often it is wrong *and sure*, the failure a user cannot see.
+
+    Args:
+        scores: one :class:`PlaneScore` per plane, as a mapping (``score_planes``'s
+            result) or any iterable.
+        threshold: the confidence from which a wrong answer counts.
+
+    Returns:
+        A share in ``[0, 1]``.
+
+    Hints:
+        - A mapping's scores are its `.values()`; make a list either way.
+        - Each score has `.slices` and `.wrong_at(threshold)`: sum each over the planes.
+        - No slices at all: raise `ValueError` rather than divide by zero.
+    """
     planes = list(scores.values()) if isinstance(scores, Mapping) else list(scores)
     total = sum(score.slices for score in planes)
     if total == 0:

@@ -46,6 +46,7 @@ import csv
 import functools
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,3 +307,51 @@ def plane_of(record_or_sha) -> str:
             f"{record_or_sha!r}: not a file of the Kaggle release (no shipped plane label); "
             "use predict_plane on its pixels"
         ) from None
+
+
+def planes_of(records: Sequence) -> list[str]:
+    """The plane of each record (anything with ``.path``): the shipped label of a file of
+    the Kaggle release, else the classifier's prediction from its pixels (the course's
+    synthetic scans, an edited copy). The labels are read once, not once per record."""
+    from mri_course.data.decode import load_rgb
+
+    labels = plane_labels()
+    found = []
+    for record in records:
+        label = labels.get(hashlib.sha256(Path(record.path).read_bytes()).hexdigest())
+        found.append(label[0] if label else predict_plane(load_rgb(record.path))[0])
+    return found
+
+
+def balancing_repeats(
+    labels: Sequence[str], groups: Sequence[str], floor: float = 0.25, cap: int = 4
+) -> list[int]:
+    """How many times to show each item per epoch so that no group of a class is rare.
+
+    Each (class, group) pair is repeated until it has at least ``floor`` times the items
+    of its class's largest group, at most ``cap`` times: a group of 41 beside one of 1462
+    gets 4 (not 9: repeating the same few scans too often teaches them by heart).
+    """
+    if len(labels) != len(groups):
+        raise ValueError(f"{len(labels)} labels but {len(groups)} groups: give one of each")
+    counts = Counter(zip(labels, groups, strict=True))
+    largest: Counter = Counter()
+    for (label, _), n in counts.items():
+        largest[label] = max(largest[label], n)
+    return [
+        min(cap, max(1, round(floor * largest[label] / counts[(label, group)])))
+        for label, group in zip(labels, groups, strict=True)
+    ]
+
+
+def plane_balancing_repeats(records: Sequence, floor: float = 0.25, cap: int = 4) -> dict[str, int]:
+    """:func:`balancing_repeats` by slice plane, as ``relpath -> repeats`` for a
+    ``train(..., train_repeats=...)`` run (images shown once are not listed).
+
+    Why: most healthy training scans are axial (class x plane in ``plane_labels.md``), so
+    a model sees a coronal or sagittal slice almost only with a tumour and learns "not
+    axial" as a sign of one. Showing the rare planes of a class more often corrects the
+    balance without inventing data; the effect is in ``mitigation_report.md``.
+    """
+    repeats = balancing_repeats([r.label for r in records], planes_of(records), floor, cap)
+    return {r.relpath: n for r, n in zip(records, repeats, strict=True) if n > 1}

@@ -43,7 +43,10 @@ program might do: plain bilinear that skips antialiasing, nearest neighbour, and
 (antialiased) Lanczos."""
 
 
-def _check(pixels: np.ndarray) -> np.ndarray:
+def as_rgb_uint8(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` as an array, refused unless it is a decoded ``uint8`` RGB image
+    ``(height, width, 3)``: every perturbation starts here, so a wrong input fails with the
+    same clear message instead of deep inside Pillow."""
     array = np.asarray(pixels)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
         raise ValueError(f"expected a uint8 RGB image (H, W, 3), got {array.dtype} {array.shape}")
@@ -70,23 +73,38 @@ def border_crop(pixels: np.ndarray, fraction: float) -> np.ndarray:
     15% border crop" in the course's target: a tighter framing of the same slice, as
     another export or viewer might give. A model that reads the skull
     outline or the black margin instead of the brain loses its cue here.
+
+    Args:
+        pixels: a decoded ``uint8`` RGB image, shape ``(height, width, 3)``.
+        fraction: the share of each dimension cut away, in ``[0, 1)``.
+
+    Returns:
+        A new ``uint8`` array of the same shape as ``pixels``.
+
+    Hints:
+        - Start with `array = as_rgb_uint8(pixels)`; raise `ValueError` for a `fraction`
+          outside `[0, 1)`.
+        - Rows to cut at the top (and at the bottom): `round(fraction * height / 2)`; the
+          same with the width for each side. Nothing to cut: return `array.copy()`.
+        - Slice the inside, then `Image.fromarray(np.ascontiguousarray(inside))`,
+          `.resize((width, height), Image.Resampling.BILINEAR)`, and `np.array(...)`.
     """
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"fraction must be in [0, 1), got {fraction}")
     height, width = array.shape[:2]
     top, side = round(fraction * height / 2), round(fraction * width / 2)
     if top == 0 and side == 0:
         return array.copy()
-    inner = array[top : height - top, side : width - side]
-    return _resize(np.ascontiguousarray(inner), height, width, Image.Resampling.BILINEAR)
+    inside = Image.fromarray(np.ascontiguousarray(array[top : height - top, side : width - side]))
+    return np.array(inside.resize((width, height), Image.Resampling.BILINEAR))
 
 
 def zoom_out(pixels: np.ndarray, fraction: float) -> np.ndarray:
     """Add a black margin of ``fraction`` of the height and of the width in all, half at each
     edge, then resize back to the original size: the reverse framing of
     :func:`border_crop` (a wider field of view, the brain smaller in the frame)."""
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     if fraction < 0.0:
         raise ValueError(f"fraction must be 0 or more, got {fraction}")
     height, width = array.shape[:2]
@@ -100,7 +118,7 @@ def zoom_out(pixels: np.ndarray, fraction: float) -> np.ndarray:
 def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
     """Turn the image ``degrees`` counter-clockwise about its centre, same size, corners
     filled with black (the MRI background), bilinear: a head tilted in the scanner."""
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     turned = Image.fromarray(array).rotate(
         degrees, resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0)
     )
@@ -110,13 +128,13 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
 def flip_horizontal(pixels: np.ndarray) -> np.ndarray:
     """Mirror left-right. Brains are nearly symmetric, so a tumour's side should not matter
     (and the training pipeline already flips this way)."""
-    return np.ascontiguousarray(_check(pixels)[:, ::-1])
+    return np.ascontiguousarray(as_rgb_uint8(pixels)[:, ::-1])
 
 
 def flip_vertical(pixels: np.ndarray) -> np.ndarray:
     """Mirror top-bottom: no real scan looks like this, but it shows whether the model uses
     the slice's orientation (where the neck or the skull's top is) as a cue."""
-    return np.ascontiguousarray(_check(pixels)[::-1])
+    return np.ascontiguousarray(as_rgb_uint8(pixels)[::-1])
 
 
 # --- intensity --------------------------------------------------------------------------
@@ -125,14 +143,14 @@ def flip_vertical(pixels: np.ndarray) -> np.ndarray:
 def brightness(pixels: np.ndarray, factor: float) -> np.ndarray:
     """Multiply every value by ``factor`` (Pillow's Brightness; clipped at 255). Black stays
     black, as with a different window width on the scanner's console."""
-    enhanced = ImageEnhance.Brightness(Image.fromarray(_check(pixels))).enhance(factor)
+    enhanced = ImageEnhance.Brightness(Image.fromarray(as_rgb_uint8(pixels))).enhance(factor)
     return _to_array(enhanced)
 
 
 def contrast(pixels: np.ndarray, factor: float) -> np.ndarray:
     """Stretch (``factor`` > 1) or flatten (< 1) the values about the image's mean grey
     (Pillow's Contrast, as a photo editor does): flattening lifts the black background."""
-    enhanced = ImageEnhance.Contrast(Image.fromarray(_check(pixels))).enhance(factor)
+    enhanced = ImageEnhance.Contrast(Image.fromarray(as_rgb_uint8(pixels))).enhance(factor)
     return _to_array(enhanced)
 
 
@@ -145,7 +163,7 @@ def jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
     if not 1 <= quality <= 100:
         raise ValueError(f"quality must be in 1..100, got {quality}")
     buffer = io.BytesIO()
-    Image.fromarray(_check(pixels)).save(buffer, format="JPEG", quality=int(quality))
+    Image.fromarray(as_rgb_uint8(pixels)).save(buffer, format="JPEG", quality=int(quality))
     return load_rgb(buffer.getvalue())
 
 
@@ -153,7 +171,7 @@ def gaussian_noise(pixels: np.ndarray, sigma: float, seed: int = 0) -> np.ndarra
     """Add Gaussian noise of standard deviation ``sigma`` (in 0..255 units), the same in all
     three channels (the scans are grey), rounded and clipped. The noise is fixed by
     ``seed``, so the function stays pure: the same image gets the same noise."""
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     if sigma < 0:
         raise ValueError(f"sigma must be 0 or more, got {sigma}")
     if sigma == 0:
@@ -166,7 +184,7 @@ def low_resolution(pixels: np.ndarray, long_side: int) -> np.ndarray:
     """Shrink the image so its longer side is ``long_side`` pixels, then enlarge it back to
     its own size (Pillow bilinear both ways): a scan acquired or stored at a coarser matrix.
     An image already that small is returned unchanged."""
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     height, width = array.shape[:2]
     if long_side >= max(height, width):
         return array.copy()
@@ -211,7 +229,7 @@ def refit(pixels: np.ndarray, image_size: int, method: str) -> np.ndarray:
     drops the rest, which aliases fine texture; a model that relies on that texture answers
     differently for a scan that is, to a reader, the same.
     """
-    array = _check(pixels)
+    array = as_rgb_uint8(pixels)
     if method not in RESAMPLING_METHODS:
         raise ValueError(f"method must be one of {RESAMPLING_METHODS}, got {method!r}")
     height, width, top, left = fit_geometry(*array.shape[:2], image_size)

@@ -1,216 +1,232 @@
-"""Checks for lesson 07's exercises (explanations with Gemini)."""
+"""Checks for lesson 07's exercises (saliency maps you can trust).
+
+The gradient checks run the learner's function on tiny Keras models whose gradients are
+known in closed form (a linear score; global average pooling into a dense layer), so a
+wrong answer can be told apart from a right one and named.
+"""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 
-from mri_course.data.release import CLASS_NAMES
-from mri_course.explain.parse import NOT_A_DIAGNOSIS, AnswerError
-from mri_course.explain.prompt import PredictionFacts
-from mri_course.saliency.summary import RegionSummary
+import keras
+import numpy as np
+from scipy import ndimage
 
-_LEGEND = (
-    "dark red = strongest attention, yellow/green = medium, blue = weakest; "
-    "uncoloured = below the 80th percentile"
-)
-_JET_LEGEND = (  # the saliency module's legend names every colour, cyan among the weak ones
-    "dark red = strongest, yellow/light green = medium, dark blue = weakest (from strong to "
-    "weak: dark red, red, orange, yellow, light green, cyan, blue, dark blue); uncoloured = "
-    "below the 80th percentile of the brain's values"
-)
+from mri_course.data.synthetic import render_scan
+from mri_course.saliency.maps import vanilla_gradient_map
+from mri_course.saliency.mask import brain_mask
 
 
-def _facts(probabilities, dominant, mass, peak, area, method="gradcam", legend=_LEGEND):
-    summary = RegionSummary(method, dominant, mass, peak, 1.0, area, 80.0)
-    return PredictionFacts.from_prediction(probabilities, CLASS_NAMES, summary, legend, "cnn_cpu")
-
-
-def _example_facts() -> list[PredictionFacts]:
-    """Two scans with different facts, so a prompt with fixed text cannot pass."""
-    return [
-        _facts(
-            [0.9712, 0.0211, 0.0050, 0.0027],
-            "upper left",
-            {
-                "upper left": 0.46,
-                "upper right": 0.10,
-                "lower left": 0.14,
-                "lower right": 0.10,
-                "centre": 0.20,
-            },
-            "upper left",
-            0.12,
-        ),
-        _facts(
-            [0.05, 0.04, 0.29, 0.62],
-            "centre",
-            {
-                "upper left": 0.05,
-                "upper right": 0.07,
-                "lower left": 0.08,
-                "lower right": 0.09,
-                "centre": 0.71,
-            },
-            "lower right",
-            0.07,
-            method="smoothgrad",
-            legend=_JET_LEGEND,
-        ),
-    ]
-
-
-def _pct(share: float) -> str:
-    return f"{100 * share:.1f}%"
-
-
-def _has_pct(prompt: str, share: float) -> bool:
-    """Whether ``prompt`` holds the percentage on its own ("5.0%" is not in "55.0%")."""
-    return re.search(rf"(?<![\d.]){re.escape(_pct(share))}", prompt) is not None
-
-
-def check_build_prompt(build_prompt: Callable) -> str:
-    for facts in _example_facts():
-        prompt = build_prompt(facts)
-        assert isinstance(prompt, str) and prompt.strip(), (
-            f"build_prompt returned {type(prompt).__name__} {prompt!r}; return the prompt text"
-        )
-        lower = prompt.lower()
-        name, confidence = facts.predicted_class, _pct(facts.confidence)
-        assert name in prompt, f"the predicted class {name!r} is missing from the prompt"
-        if not _has_pct(prompt, facts.confidence):
-            as_fraction = f"{facts.confidence:.2f}"
-            hint = (
-                f"; you wrote it as a fraction ({as_fraction}): give a percentage"
-                if as_fraction in prompt
-                else ""
-            )
-            raise AssertionError(
-                f"the confidence must read {confidence} (a percentage with one decimal, "
-                f"percent({facts.confidence})){hint}"
-            )
-        runner_up = _pct(facts.runner_up_probability)
-        assert facts.runner_up in prompt and _has_pct(prompt, facts.runner_up_probability), (
-            f"the runner-up {facts.runner_up} ({runner_up}) is missing: it shows how torn the "
-            "model was between two classes"
-        )
-        others = [c for c in CLASS_NAMES if c not in (name, facts.runner_up)]
-        for other in others:
-            assert other in prompt and _has_pct(prompt, facts.probabilities[other]), (
-                f"give every class's probability: {other} ({_pct(facts.probabilities[other])}) "
-                "is missing"
-            )
-        assert "cyan" not in lower.replace(facts.colour_legend.lower(), ""), (
-            "the prompt sends the model to cyan areas, but cyan is not where the overlay is "
-            "strongest: describe the colours only with the overlay's legend "
-            "(facts.colour_legend), as the original prompt did not"
-        )
-        assert facts.colour_legend in prompt, (
-            "give the overlay's colour legend word for word (facts.colour_legend), so the "
-            "model knows which colour means strong attention"
-        )
-        dominant = facts.dominant_region
-        assert dominant in prompt and _has_pct(prompt, facts.dominant_share), (
-            f"give each region's share of the saliency: the dominant region, {dominant} "
-            f"({_pct(facts.dominant_share)}), is missing"
-        )
-        assert facts.region_summary.peak_region in prompt, (
-            f"the peak region ({facts.region_summary.peak_region}) is missing"
-        )
-        area = facts.region_summary.brain_area_above_threshold
-        assert _has_pct(prompt, area), (
-            f"the share of the brain above the threshold ({_pct(area)}) is missing"
-        )
-        assert "two images" in lower and "overlay" in lower, (
-            "say that two images follow, first the scan, then the saliency overlay, so the "
-            "model knows which picture is which"
-        )
-        assert "image left" in lower, (
-            "say that regions are in image coordinates and ask for 'image left'/'image right' "
-            "(radiological images show the patient's right on the image's left)"
-        )
-        assert "not a diagnosis" in lower, (
-            "ask for a caveat that this is not a diagnosis: the answer is shown to people "
-            "who may take it for one"
-        )
-        missing = [field for field in ("summary", "regions", "caveats") if field not in lower]
-        assert "json" in lower and not missing, (
-            "ask for a JSON answer with the fields summary, regions and caveats"
-            + (f" (missing: {', '.join(missing)})" if missing else "")
-        )
-    return (
-        "the prompt carries the facts, the runner-up, the regions, the real colour legend, "
-        "the orientation and the answer's shape"
+def _close(found: np.ndarray, expected: np.ndarray, tolerance: float = 1e-4) -> bool:
+    found = np.asarray(found, dtype=np.float64)
+    return found.shape == expected.shape and np.allclose(
+        found, expected, rtol=tolerance, atol=tolerance * float(np.abs(expected).max())
     )
 
 
-def _parse_must_fail(parse_answer: Callable, text: str, problem: str) -> None:
-    try:
-        result = parse_answer(text)
-    except AnswerError:
-        return
-    except Exception as error:
+# --- 7.1 vanilla_gradient_map -----------------------------------------------------------
+
+
+def _linear_scores(kernel: np.ndarray, shape: tuple[int, int, int]) -> keras.Model:
+    """images -> images.flatten() @ kernel: the gradient of score c is kernel[:, c]."""
+    inputs = keras.Input(shape)
+    dense = keras.layers.Dense(kernel.shape[1], name="scores")
+    outputs = dense(keras.layers.Flatten()(inputs))
+    dense.set_weights(
+        [kernel.astype("float32"), np.linspace(-1, 1, kernel.shape[1], dtype="float32")]
+    )
+    return keras.Model(inputs, outputs)
+
+
+def _small_cnn(rng: np.random.Generator, shape: tuple[int, int, int]) -> keras.Model:
+    inputs = keras.Input(shape)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3)(x))
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def check_vanilla_gradient_map(vanilla_gradient_map_: Callable) -> str:
+    rng = np.random.default_rng(6)
+    shape = (6, 5, 3)
+    kernel = rng.normal(size=(int(np.prod(shape)), 4))
+    model = _linear_scores(kernel, shape)
+    images = rng.uniform(0, 255, size=(2, *shape)).astype("float32")
+    classes = np.array([2, 0])
+    found = np.asarray(vanilla_gradient_map_(model, images.copy(), classes))
+    gradient = kernel.T.reshape(4, *shape)  # the gradient of each class score
+    expected = np.abs(gradient[classes]).max(axis=-1)
+
+    assert found.shape != (2, *shape), (
+        f"the map has shape {found.shape}: keep one value per pixel, the largest of the three "
+        "channels (`tf.reduce_max(..., axis=-1)`)"
+    )
+    assert found.shape == expected.shape, (
+        f"two 6x5 images gave a map of shape {found.shape}; expected {expected.shape}, one "
+        "(height, width) map per image"
+    )
+    assert found.min() >= 0, (
+        f"the map has negative values ({found.min():.3f}): take the absolute value of the "
+        "gradient, whose sign only says in which direction a pixel moves the score"
+    )
+    if _close(found, np.abs(gradient[classes]).mean(axis=-1)):
         raise AssertionError(
-            f"{problem}: raise AnswerError (it says what is wrong), not "
-            f"{type(error).__name__}: {error}"
-        ) from None
-    raise AssertionError(f"{problem}, yet parse_answer accepted it and returned {result!r}")
-
-
-def check_parse_answer(parse_answer: Callable) -> str:
-    good = (
-        '{"summary": " It is a glioma. ", "regions": "Upper image left.", "caveats": ["Coarse."]}'
-    )
-    answer = parse_answer(good)
-    found = (answer.summary, answer.regions)
-    assert found == ("It is a glioma.", "Upper image left."), (
-        f"summary and regions read {found}; expected the texts, stripped of spaces"
-    )
-    assert tuple(answer.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
-        f"caveats read {tuple(answer.caveats)}; add NOT_A_DIAGNOSIS at the end "
-        "(with_diagnosis_caveat does)"
-    )
-    misleading = parse_answer(
-        '{"summary": "S", "regions": "R", "caveats": ["No other findings; the diagnosis is '
-        'a meningioma.", "  "]}'
-    )
-    assert tuple(misleading.caveats)[-1:] == (NOT_A_DIAGNOSIS,), (
-        f"caveats read {tuple(misleading.caveats)}; a model's sentence that mentions a "
-        "diagnosis is no disclaimer: add NOT_A_DIAGNOSIS whatever the answer says"
-    )
-    assert "" not in misleading.caveats, "drop empty caveats"
-    repeated = parse_answer(
-        json.dumps({"summary": "S", "regions": "R", "caveats": [NOT_A_DIAGNOSIS, "Coarse."]})
-    )
-    assert tuple(repeated.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
-        f"caveats read {tuple(repeated.caveats)}; NOT_A_DIAGNOSIS must appear once, last: "
-        "add nothing when it is already there"
-    )
-    extra = parse_answer('{"summary": "S", "regions": "R", "caveats": [], "mood": "calm"}')
-    assert extra.summary == "S", "ignore fields other than summary, regions and caveats"
-    try:
-        fenced = parse_answer('```json\n{"summary": "S", "regions": "R", "caveats": []}\n```')
-    except Exception as error:
+            "you averaged the three channels; the brief takes the maximum over the channels"
+        )
+    if _close(found, np.abs(gradient.sum(axis=0)).max(axis=-1)[np.newaxis].repeat(2, 0)):
         raise AssertionError(
-            "an answer wrapped in a ```json fence failed "
-            f"({type(error).__name__}: {error}); strip the fence first (re.fullmatch)"
-        ) from None
-    assert fenced.summary == "S", "a fenced answer must read like the plain one"
-    _parse_must_fail(parse_answer, '{"summary": "S", "caveats": []}', 'the answer lacks "regions"')
-    _parse_must_fail(
-        parse_answer, '{"summary": "", "regions": "R", "caveats": []}', '"summary" is empty'
+            "this is the gradient of the sum of all four class scores; differentiate each "
+            "image's own class score, e.g. `tf.reduce_sum(scores * tf.one_hot(class_indices, 4))`"
+        )
+    if _close(found, expected[[0, 0]]) or _close(found, expected[[1, 1]]):
+        raise AssertionError(
+            "both images got the map of the same class: use each image's own class_indices"
+        )
+    assert _close(found, expected), (
+        "on a linear score (whose gradient is its weights) the map differs from the "
+        f"expected one by up to {np.abs(found - expected).max():.4g}; did you change the "
+        "scores (a softmax?) or forget the absolute value?"
     )
-    _parse_must_fail(
-        parse_answer,
-        '{"summary": "S", "regions": 3, "caveats": []}',
-        '"regions" is a number, not a text',
+    cnn = _small_cnn(rng, (8, 8, 3))
+    batch = rng.uniform(0, 255, size=(3, 8, 8, 3)).astype("float32")
+    found = np.asarray(vanilla_gradient_map_(cnn, batch, np.array([0, 1, 2])))
+    expected = vanilla_gradient_map(cnn, batch, np.array([0, 1, 2]))
+    assert _close(found, expected), (
+        "on a small CNN your map differs from the gradient map by up to "
+        f"{np.abs(found - expected).max():.4g}"
     )
-    _parse_must_fail(
-        parse_answer,
-        '{"summary": "S", "regions": "R", "caveats": "none"}',
-        '"caveats" is a text, not a list of texts',
+    return "abs of the class score's gradient, max over channels, one map per image"
+
+
+# --- 7.2 gradcam_channel_weights --------------------------------------------------------
+
+
+def _pooled_classifier(rng: np.random.Generator, scale: float) -> keras.Model:
+    """conv (named 'features') -> global average pooling -> Dense(4, softmax)."""
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="features")(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(4, activation="softmax", name="probabilities")(x)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("features").set_weights(
+        [rng.normal(0, 0.01, size=(3, 3, 3, 6)).astype("float32"), np.ones(6, "float32")]
     )
-    _parse_must_fail(parse_answer, "It is probably a glioma.", "the answer is not JSON")
-    _parse_must_fail(parse_answer, '["S", "R", []]', "the answer is a JSON list, not an object")
-    return "reads fenced and plain JSON, refuses every malformed answer, always adds the caveat"
+    model.get_layer("probabilities").set_weights(
+        [scale * rng.normal(size=(6, 4)).astype("float32"), np.zeros(4, "float32")]
+    )
+    return model
+
+
+def check_gradcam_channel_weights(gradcam_channel_weights: Callable) -> str:
+    rng = np.random.default_rng(62)
+    model = _pooled_classifier(rng, scale=30.0)
+    images = rng.uniform(0, 255, size=(2, 8, 8, 3)).astype("float32")
+    probabilities = np.asarray(model(images))
+    predicted = probabilities.argmax(axis=1)
+    assert probabilities.max(axis=1).min() > 0.999, "internal: the check's model must be sure"
+    classes = np.array([predicted[0], (predicted[0] + 1) % 4])  # two different classes
+    kernel = model.get_layer("probabilities").get_weights()[0]
+
+    answer = gradcam_channel_weights(model, images.copy(), classes, "features")
+    assert isinstance(answer, tuple) and len(answer) == 2, (
+        f"return a pair (feature_maps, weights), not a {type(answer).__name__}"
+    )
+    feature_maps, weights = (np.asarray(part, dtype=np.float64) for part in answer)
+    layer = keras.Model(model.input, model.get_layer("features").output)
+    assert _close(feature_maps, np.asarray(layer(images))), (
+        f"feature_maps (shape {feature_maps.shape}) are not the output of the layer "
+        "'features' for these images, shape (2, 8, 8, 6)"
+    )
+    assert weights.shape != (2, 8, 8), (
+        "weights have shape (2, 8, 8): you averaged over the channels; Grad-CAM gives one "
+        "weight per channel, the mean over height and width (axis=(1, 2))"
+    )
+    assert weights.shape == (2, 6), (
+        f"weights have shape {weights.shape}; expected (2, 6): one weight per channel of the "
+        "6-channel feature map, for each of the 2 images"
+    )
+    # With global average pooling, logit_c = sum_k W[k, c] * mean(A_k) + b_c, so the gradient
+    # with respect to every position of channel k is W[k, c] / 64, and so is its mean.
+    expected = kernel[:, classes].T / 64.0
+    if _close(weights, 64.0 * expected):
+        raise AssertionError(
+            "your weights are 64 times too large on an 8x8 map: you summed the gradients "
+            "over height and width; Grad-CAM takes their mean"
+        )
+    if _close(weights, expected[[0, 0]]) or _close(weights, expected[[1, 1]]):
+        raise AssertionError("both images got the weights of the same class: use class_indices")
+    ratio = np.abs(weights).max() / np.abs(expected).max()
+    if ratio < 0.05:
+        raise AssertionError(
+            f"your weights are about {ratio:.0e} of the expected size: these are gradients of "
+            "the softmax probability, which is flat when the model is sure (here p > 0.999). "
+            "Differentiate the logit: `logit_model(model, feature_layer=layer_name)`"
+        )
+    assert _close(weights, expected), (
+        f"the weights differ from the mean gradient of the class logit by up to "
+        f"{np.abs(weights - expected).max():.3g} (expected e.g. {expected[0, :3].round(4)}, got "
+        f"{weights[0, :3].round(4)})"
+    )
+    return "the mean gradient of the class logit over each channel's map"
+
+
+# --- 7.3 brain_mask ---------------------------------------------------------------------
+
+
+def _off_centre_scan() -> tuple[np.ndarray, dict[str, tuple[slice, slice]]]:
+    """A synthetic head in the top left of a larger black image, with a black cavity inside
+    the brain and a bright block far from the head (like a label burnt into a scan)."""
+    gray, _ = render_scan("notumor", 64, np.random.default_rng(61))
+    canvas = np.zeros((96, 96), dtype=np.uint8)
+    canvas[2:66, 4:68] = gray
+    places = {"cavity": (slice(30, 34), slice(22, 26)), "speck": (slice(82, 92), slice(82, 92))}
+    canvas[places["cavity"]] = 0
+    canvas[places["speck"]] = 230
+    return np.repeat(canvas[..., np.newaxis], 3, axis=-1), places
+
+
+def check_brain_mask(brain_mask_: Callable) -> str:
+    image, places = _off_centre_scan()
+    found = np.asarray(brain_mask_(image.copy()))
+    expected = brain_mask(image)
+    assert found.shape == expected.shape, (
+        f"the mask has shape {found.shape}; expected {expected.shape}, one value per pixel"
+    )
+    assert found.dtype == bool, f"the mask has dtype {found.dtype}; return booleans"
+    assert not found[places["speck"]].any(), (
+        "a bright patch far from the head is in your mask: keep only the largest connected "
+        "component (`ndimage.label`, then the label with the most pixels)"
+    )
+    assert found[places["cavity"]].all(), (
+        "a dark cavity inside the brain is left out of your mask: fill the holes "
+        "(`ndimage.binary_fill_holes`)"
+    )
+    if found.any():
+        offset = np.abs(np.argwhere(found).mean(axis=0) - np.argwhere(expected).mean(axis=0))
+        assert offset.max() < 3, (
+            f"your mask's centre is {offset.max():.0f} pixels from the brain's: the head is in "
+            "the top left of this image; find it from the pixels, not at a fixed place"
+        )
+    head = ndimage.binary_fill_holes(brain_mask(image, skull_fraction=0.0))
+    rim = head & ~ndimage.binary_erosion(head, iterations=2)
+    assert found[rim].mean() < 0.5, (
+        f"your mask covers {found[rim].mean():.0%} of the head's outer edge: peel off the "
+        "skull, keeping the pixels farther from the background than skull_fraction of the "
+        "largest distance (`ndimage.distance_transform_edt`)"
+    )
+    overlap = (found & expected).sum() / max(1, (found | expected).sum())
+    assert overlap > 0.95, (
+        f"your mask and the brain overlap by {overlap:.0%} (intersection over union); follow "
+        "the steps of the docstring"
+    )
+    kept = np.asarray(brain_mask_(image.copy(), skull_fraction=0.0))
+    assert (kept & head).sum() / max(1, (kept | head).sum()) > 0.95, (
+        "with skull_fraction=0 the mask should be the whole head, skull included"
+    )
+    black = np.asarray(brain_mask_(np.zeros((16, 16, 3), dtype=np.uint8)))
+    assert black.shape == (16, 16) and not black.any(), (
+        "an all-black image has no brain: return an all-False mask"
+    )
+    return "the head found in the image, without specks, holes filled, skull peeled off"

@@ -1,171 +1,216 @@
-"""Checks for lesson 08's exercises (the Streamlit app).
-
-8.1 runs the learner's image checks on generated images (scans, photos, blank frames, a
-document) and compares *which* checks fire with the package's; 8.2 and 8.3 try the cases
-the app meets: the same scan twice, a changed pixel, a bomb, an animation, a tiny image.
-"""
+"""Checks for lesson 08's exercises (explanations with Gemini)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
-import numpy as np
+from mri_course.data.release import CLASS_NAMES
+from mri_course.explain.parse import NOT_A_DIAGNOSIS, AnswerError
+from mri_course.explain.prompt import PredictionFacts
+from mri_course.saliency.summary import RegionSummary
 
-from mri_course.app.not_mri import not_mri_image
-from mri_course.app.ood import image_warnings
-from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
-from mri_course.data.synthetic import render_scan
-
-# --- 8.1 image_warnings -------------------------------------------------------------------
-
-REASON_WORDS = ("blank", "colour", "dark background")
-"""The word that names each check's reason, in the order the checks run."""
-
-
-def _kinds(reasons: list[str]) -> list[str]:
-    return [next((w for w in REASON_WORDS if w in reason), reason) for reason in reasons]
-
-
-def _rgb(gray: np.ndarray) -> np.ndarray:
-    return np.repeat(gray[..., np.newaxis], 3, axis=-1)
+_LEGEND = (
+    "dark red = strongest attention, yellow/green = medium, blue = weakest; "
+    "uncoloured = below the 80th percentile"
+)
+_JET_LEGEND = (  # the saliency module's legend names every colour, cyan among the weak ones
+    "dark red = strongest, yellow/light green = medium, dark blue = weakest (from strong to "
+    "weak: dark red, red, orange, yellow, light green, cyan, blue, dark blue); uncoloured = "
+    "below the 80th percentile of the brain's values"
+)
 
 
-def _test_images() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(8)
-    scans = {
-        f"a synthetic {label} scan": _rgb(render_scan(label, 160, rng)[0])
-        for label in ("glioma", "notumor")
-    }
-    tinted = scans["a synthetic glioma scan"].astype(np.float64) * [1.0, 0.2, 0.2]
-    return {
-        **scans,
-        "a blank black image": not_mri_image("blank black", 1),
-        "a blank white image": not_mri_image("blank white", 1),
-        "a colour photo": not_mri_image("colour photo", 1),
-        "a scan tinted red (colour on a black background)": np.uint8(tinted),
-        "a document (black text on white)": not_mri_image("document", 1),
-        "a gray photo": not_mri_image("gray photo", 1),
-    }
+def _facts(probabilities, dominant, mass, peak, area, method="gradcam", legend=_LEGEND):
+    summary = RegionSummary(method, dominant, mass, peak, 1.0, area, 80.0)
+    return PredictionFacts.from_prediction(probabilities, CLASS_NAMES, summary, legend, "cnn_cpu")
 
 
-def check_image_warnings(image_warnings_: Callable) -> str:
-    for what, image in _test_images().items():
-        found = image_warnings_(image.copy())
-        assert isinstance(found, list) and all(isinstance(r, str) for r in found), (
-            f"for {what} image_warnings returned {found!r}: return a list of reasons "
-            "(strings), an empty list when the image looks like a scan"
+def _example_facts() -> list[PredictionFacts]:
+    """Two scans with different facts, so a prompt with fixed text cannot pass."""
+    return [
+        _facts(
+            [0.9712, 0.0211, 0.0050, 0.0027],
+            "upper left",
+            {
+                "upper left": 0.46,
+                "upper right": 0.10,
+                "lower left": 0.14,
+                "lower right": 0.10,
+                "centre": 0.20,
+            },
+            "upper left",
+            0.12,
+        ),
+        _facts(
+            [0.05, 0.04, 0.29, 0.62],
+            "centre",
+            {
+                "upper left": 0.05,
+                "upper right": 0.07,
+                "lower left": 0.08,
+                "lower right": 0.09,
+                "centre": 0.71,
+            },
+            "lower right",
+            0.07,
+            method="smoothgrad",
+            legend=_JET_LEGEND,
+        ),
+    ]
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def _has_pct(prompt: str, share: float) -> bool:
+    """Whether ``prompt`` holds the percentage on its own ("5.0%" is not in "55.0%")."""
+    return re.search(rf"(?<![\d.]){re.escape(_pct(share))}", prompt) is not None
+
+
+def check_build_prompt(build_prompt: Callable) -> str:
+    for facts in _example_facts():
+        prompt = build_prompt(facts)
+        assert isinstance(prompt, str) and prompt.strip(), (
+            f"build_prompt returned {type(prompt).__name__} {prompt!r}; return the prompt text"
         )
-        expected = image_warnings(image)
-        if _kinds(found) != _kinds(expected):
-            wanted = ", ".join(_kinds(expected)) or "no reason (it looks like a scan)"
-            got = ", ".join(_kinds(found)) or "no reason"
-            hint = ""
-            if "blank" in _kinds(expected) and "blank" not in _kinds(found):
-                hint = ": an image with almost no contrast is blank (found.spread < BLANK_LIMIT)"
-            elif "colour" in _kinds(found) and "colour" not in _kinds(expected):
-                hint = (
-                    ": a gray image has no colour; compare found.colour (the channel gap), "
-                    "not the spread, with COLOUR_LIMIT"
-                )
-            elif "dark background" in _kinds(found) and not expected:
-                hint = (
-                    ": a scan has plenty of black background; the reason is for images with "
-                    "too little of it (found.dark_share < DARK_SHARE_MIN)"
-                )
-            raise AssertionError(
-                f"for {what} the reasons should be: {wanted}; yours: {got} (in the order "
-                f"blank, colour, dark background){hint}"
+        lower = prompt.lower()
+        name, confidence = facts.predicted_class, _pct(facts.confidence)
+        assert name in prompt, f"the predicted class {name!r} is missing from the prompt"
+        if not _has_pct(prompt, facts.confidence):
+            as_fraction = f"{facts.confidence:.2f}"
+            hint = (
+                f"; you wrote it as a fraction ({as_fraction}): give a percentage"
+                if as_fraction in prompt
+                else ""
             )
-    return "scans pass; blank, colour and background-less images get their own reasons"
-
-
-# --- 8.2 scan_key -------------------------------------------------------------------------
-
-
-def check_scan_key(scan_key_: Callable) -> str:
-    rng = np.random.default_rng(82)
-    image = rng.integers(0, 256, size=(256, 192, 3), dtype=np.uint8)
-    key = scan_key_(image.copy())
-    assert isinstance(key, str) and re.fullmatch(r"[0-9a-f]{64}", key), (
-        f"scan_key returned {key!r}; return the SHA-256 digest as 64 hexadecimal characters "
-        "(hashlib.sha256(...).hexdigest()): Python's hash() changes between processes, so "
-        "a cache keyed by it would not be stable"
+            raise AssertionError(
+                f"the confidence must read {confidence} (a percentage with one decimal, "
+                f"percent({facts.confidence})){hint}"
+            )
+        runner_up = _pct(facts.runner_up_probability)
+        assert facts.runner_up in prompt and _has_pct(prompt, facts.runner_up_probability), (
+            f"the runner-up {facts.runner_up} ({runner_up}) is missing: it shows how torn the "
+            "model was between two classes"
+        )
+        others = [c for c in CLASS_NAMES if c not in (name, facts.runner_up)]
+        for other in others:
+            assert other in prompt and _has_pct(prompt, facts.probabilities[other]), (
+                f"give every class's probability: {other} ({_pct(facts.probabilities[other])}) "
+                "is missing"
+            )
+        assert "cyan" not in lower.replace(facts.colour_legend.lower(), ""), (
+            "the prompt sends the model to cyan areas, but cyan is not where the overlay is "
+            "strongest: describe the colours only with the overlay's legend "
+            "(facts.colour_legend), as the original prompt did not"
+        )
+        assert facts.colour_legend in prompt, (
+            "give the overlay's colour legend word for word (facts.colour_legend), so the "
+            "model knows which colour means strong attention"
+        )
+        dominant = facts.dominant_region
+        assert dominant in prompt and _has_pct(prompt, facts.dominant_share), (
+            f"give each region's share of the saliency: the dominant region, {dominant} "
+            f"({_pct(facts.dominant_share)}), is missing"
+        )
+        assert facts.region_summary.peak_region in prompt, (
+            f"the peak region ({facts.region_summary.peak_region}) is missing"
+        )
+        area = facts.region_summary.brain_area_above_threshold
+        assert _has_pct(prompt, area), (
+            f"the share of the brain above the threshold ({_pct(area)}) is missing"
+        )
+        assert "two images" in lower and "overlay" in lower, (
+            "say that two images follow, first the scan, then the saliency overlay, so the "
+            "model knows which picture is which"
+        )
+        assert "image left" in lower, (
+            "say that regions are in image coordinates and ask for 'image left'/'image right' "
+            "(radiological images show the patient's right on the image's left)"
+        )
+        assert "not a diagnosis" in lower, (
+            "ask for a caveat that this is not a diagnosis: the answer is shown to people "
+            "who may take it for one"
+        )
+        missing = [field for field in ("summary", "regions", "caveats") if field not in lower]
+        assert "json" in lower and not missing, (
+            "ask for a JSON answer with the fields summary, regions and caveats"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+        )
+    return (
+        "the prompt carries the facts, the runner-up, the regions, the real colour legend, "
+        "the orientation and the answer's shape"
     )
-    assert scan_key_(image.copy()) == key, "the same pixels must give the same key every time"
-    changed = image.copy()
-    changed[128, 96, 1] ^= 1
-    assert scan_key_(changed) != key, (
-        "changing one pixel in the middle of the image must change the key; hash all the "
-        "pixel bytes (array.tobytes()), not a summary or the printed array (repr shortens it)"
-    )
-    flat = np.zeros((16, 48), dtype=np.uint8)
-    assert scan_key_(flat) != scan_key_(flat.reshape(48, 16)), (
-        "a 16 x 48 and a 48 x 16 image with the same bytes got the same key: hash the shape "
-        "(and the dtype) with the bytes"
-    )
-    assert scan_key_(flat) != scan_key_(flat.view(np.int8)), (
-        "the same bytes as uint8 and as int8 got the same key: hash the dtype too"
-    )
-    flipped = image[:, ::-1]
-    assert scan_key_(flipped) == scan_key_(np.ascontiguousarray(flipped)), (
-        "a flipped view and its copy are the same image but got different keys: make the "
-        "array contiguous first (np.ascontiguousarray)"
-    )
-    return "stable, 64 hex characters, and it tells pixels, shapes and dtypes apart"
 
 
-# --- 8.3 check_dimensions -----------------------------------------------------------------
-
-
-def _message(check_dimensions_: Callable, *args, **kwargs) -> str | None:
-    """The ScanInputError message, or None when the image is accepted."""
+def _parse_must_fail(parse_answer: Callable, text: str, problem: str) -> None:
     try:
-        check_dimensions_(*args, **kwargs)
-    except ScanInputError as error:
-        return str(error)
-    except ValueError as error:
+        result = parse_answer(text)
+    except AnswerError:
+        return
+    except Exception as error:
         raise AssertionError(
-            f"check_dimensions raised {type(error).__name__} ({error}); raise ScanInputError, "
-            "the error the app catches and shows"
+            f"{problem}: raise AnswerError (it says what is wrong), not "
+            f"{type(error).__name__}: {error}"
         ) from None
-    return None
+    raise AssertionError(f"{problem}, yet parse_answer accepted it and returned {result!r}")
 
 
-def check_check_dimensions(check_dimensions_: Callable) -> str:
-    side = int(np.sqrt(MAX_PIXELS))
-    for width, height, frames in ((512, 512, 1), (MIN_SIDE, MIN_SIDE, 1), (side, side, 1)):
-        refused = _message(check_dimensions_, "scan.png", width, height, frames)
-        assert refused is None, (
-            f"a {width} x {height} image with {frames} frame was refused ({refused}); it is "
-            f"fine: at least {MIN_SIDE} px a side and at most {MAX_PIXELS:,} pixels"
-        )
-    exact = _message(check_dimensions_, "scan.png", MAX_PIXELS // 4000, 4000)
-    assert exact is None, f"exactly MAX_PIXELS pixels is allowed, yet it was refused: {exact}"
-
-    big = _message(check_dimensions_, "bomb.png", 20000, 20000, 1)
-    assert big is not None and "too large" in big, (
-        f"a 20000 x 20000 image (400 megapixels) must be refused as too large, got {big!r}"
+def check_parse_answer(parse_answer: Callable) -> str:
+    good = (
+        '{"summary": " It is a glioma. ", "regions": "Upper image left.", "caveats": ["Coarse."]}'
     )
-    assert "bomb.png" in big and "20000 x 20000" in big, (
-        f"the message must name the file and its size ('bomb.png is 20000 x 20000 pixels, "
-        f"...'), got {big!r}"
+    answer = parse_answer(good)
+    found = (answer.summary, answer.regions)
+    assert found == ("It is a glioma.", "Upper image left."), (
+        f"summary and regions read {found}; expected the texts, stripped of spaces"
     )
-    animated_bomb = _message(check_dimensions_, "bomb.gif", 20000, 20000, 40)
-    assert animated_bomb is not None and "too large" in animated_bomb, (
-        "a 20000 x 20000 animation must be refused as too large first: check the size "
-        f"before the frames (a bomb is refused before anything else), got {animated_bomb!r}"
+    assert tuple(answer.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
+        f"caveats read {tuple(answer.caveats)}; add NOT_A_DIAGNOSIS at the end "
+        "(with_diagnosis_caveat does)"
     )
-    animated = _message(check_dimensions_, "loop.gif", 10, 10, 3)
-    assert animated is not None and "3 frames" in animated, (
-        f"a 3-frame animation (even a tiny one) must be refused for its frames first, "
-        f"saying 'holds 3 frames'; got {animated!r}"
+    misleading = parse_answer(
+        '{"summary": "S", "regions": "R", "caveats": ["No other findings; the diagnosis is '
+        'a meningioma.", "  "]}'
     )
-    for width, height in ((MIN_SIDE - 1, 400), (1000, 20)):
-        small = _message(check_dimensions_, "thin.png", width, height, 1)
-        assert small is not None and "too small" in small, (
-            f"a {width} x {height} image must be refused as too small (its shorter side is "
-            f"under {MIN_SIDE} px: use min(width, height)), got {small!r}"
-        )
-        assert f"{width} x {height}" in small, f"say the size found, got {small!r}"
-    return "size first, then frames, then the shorter side, each with its numbers"
+    assert tuple(misleading.caveats)[-1:] == (NOT_A_DIAGNOSIS,), (
+        f"caveats read {tuple(misleading.caveats)}; a model's sentence that mentions a "
+        "diagnosis is no disclaimer: add NOT_A_DIAGNOSIS whatever the answer says"
+    )
+    assert "" not in misleading.caveats, "drop empty caveats"
+    repeated = parse_answer(
+        json.dumps({"summary": "S", "regions": "R", "caveats": [NOT_A_DIAGNOSIS, "Coarse."]})
+    )
+    assert tuple(repeated.caveats) == ("Coarse.", NOT_A_DIAGNOSIS), (
+        f"caveats read {tuple(repeated.caveats)}; NOT_A_DIAGNOSIS must appear once, last: "
+        "add nothing when it is already there"
+    )
+    extra = parse_answer('{"summary": "S", "regions": "R", "caveats": [], "mood": "calm"}')
+    assert extra.summary == "S", "ignore fields other than summary, regions and caveats"
+    try:
+        fenced = parse_answer('```json\n{"summary": "S", "regions": "R", "caveats": []}\n```')
+    except Exception as error:
+        raise AssertionError(
+            "an answer wrapped in a ```json fence failed "
+            f"({type(error).__name__}: {error}); strip the fence first (re.fullmatch)"
+        ) from None
+    assert fenced.summary == "S", "a fenced answer must read like the plain one"
+    _parse_must_fail(parse_answer, '{"summary": "S", "caveats": []}', 'the answer lacks "regions"')
+    _parse_must_fail(
+        parse_answer, '{"summary": "", "regions": "R", "caveats": []}', '"summary" is empty'
+    )
+    _parse_must_fail(
+        parse_answer,
+        '{"summary": "S", "regions": 3, "caveats": []}',
+        '"regions" is a number, not a text',
+    )
+    _parse_must_fail(
+        parse_answer,
+        '{"summary": "S", "regions": "R", "caveats": "none"}',
+        '"caveats" is a text, not a list of texts',
+    )
+    _parse_must_fail(parse_answer, "It is probably a glioma.", "the answer is not JSON")
+    _parse_must_fail(parse_answer, '["S", "R", []]', "the answer is a JSON list, not an object")
+    return "reads fenced and plain JSON, refuses every malformed answer, always adds the caveat"

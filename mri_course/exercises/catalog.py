@@ -22,7 +22,7 @@ class Lesson:
 class Exercise:
     """Only what cannot be derived; everything else about an exercise follows from these.
 
-    * the lesson: from the id (``"6.2"`` -> ``"06"``);
+    * the lesson: from the id (``"7.2"`` -> ``"07"``);
     * the learner's module: ``mri_course.exercises.lessonNN``;
     * the check: ``check_<name>`` in ``mri_course.checks.lessonNN``;
     * the stub's docstring and hints: the reference function's docstring, whose last
@@ -36,7 +36,7 @@ class Exercise:
 
     @property
     def lesson(self) -> str:
-        """The lesson number as in file names: ``"06"`` for exercise ``"6.2"``."""
+        """The lesson number as in file names: ``"07"`` for exercise ``"7.2"``."""
         return f"{int(self.id.split('.')[0]):02d}"
 
     @property
@@ -59,9 +59,10 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("03", "A CNN of your own", "03_cnn.ipynb"),
     Lesson("04", "Loss and learning rate", "04_loss_and_learning_rate.ipynb"),
     Lesson("05", "Honest evaluation", "05_evaluation.ipynb"),
-    Lesson("06", "Saliency maps you can trust", "06_saliency.ipynb"),
-    Lesson("07", "Explanations with Gemini", "07_gemini.ipynb"),
-    Lesson("08", "The Streamlit app", "08_app.ipynb"),
+    Lesson("06", "Beyond the test set", "06_beyond_the_test_set.ipynb"),
+    Lesson("07", "Saliency maps you can trust", "07_saliency.ipynb"),
+    Lesson("08", "Explanations with Gemini", "08_gemini.ipynb"),
+    Lesson("09", "The Streamlit app", "09_app.ipynb"),
 )
 
 EXERCISES: tuple[Exercise, ...] = (
@@ -87,17 +88,21 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("5.1", "confusion_matrix", "mri_course.evaluation.metrics"),
     Exercise("5.2", "per_class_recall", "mri_course.evaluation.metrics"),
     Exercise("5.3", "expected_calibration_error", "mri_course.evaluation.calibration"),
-    # --- lesson 06: saliency (mri_course.saliency) ---
-    Exercise("6.1", "vanilla_gradient_map", "mri_course.saliency.maps"),
-    Exercise("6.2", "gradcam_channel_weights", "mri_course.saliency.maps"),
-    Exercise("6.3", "brain_mask", "mri_course.saliency.mask"),
-    # --- lesson 07: Gemini explanations (mri_course.explain) ---
-    Exercise("7.1", "build_prompt", "mri_course.explain.prompt"),
-    Exercise("7.2", "parse_answer", "mri_course.explain.parse"),
-    # --- lesson 08: the app (mri_course.app) ---
-    Exercise("8.1", "image_warnings", "mri_course.app.ood"),
-    Exercise("8.2", "scan_key", "mri_course.app.analysis"),
-    Exercise("8.3", "check_dimensions", "mri_course.app.scan_input"),
+    # --- lesson 06: beyond the test set (mri_course.audit) ---
+    Exercise("6.1", "accuracy_by_group", "mri_course.audit.groups"),
+    Exercise("6.2", "confident_wrong_share", "mri_course.audit.mni152"),
+    Exercise("6.3", "border_crop", "mri_course.audit.stress"),
+    # --- lesson 07: saliency (mri_course.saliency) ---
+    Exercise("7.1", "vanilla_gradient_map", "mri_course.saliency.maps"),
+    Exercise("7.2", "gradcam_channel_weights", "mri_course.saliency.maps"),
+    Exercise("7.3", "brain_mask", "mri_course.saliency.mask"),
+    # --- lesson 08: Gemini explanations (mri_course.explain) ---
+    Exercise("8.1", "build_prompt", "mri_course.explain.prompt"),
+    Exercise("8.2", "parse_answer", "mri_course.explain.parse"),
+    # --- lesson 09: the app (mri_course.app) ---
+    Exercise("9.1", "image_warnings", "mri_course.app.ood"),
+    Exercise("9.2", "scan_key", "mri_course.app.analysis"),
+    Exercise("9.3", "check_dimensions", "mri_course.app.scan_input"),
 )
 
 

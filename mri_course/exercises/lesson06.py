@@ -1,7 +1,7 @@
-"""Lesson 06 exercises: saliency maps you can trust.
+"""Lesson 06 exercises: beyond the test set.
 
 Replace each `raise NotImplementedError(...)` with your code, then run the exercise's
-check in lessons/06_saliency.ipynb (or `mri-course progress`). Until you do, the
+check in lessons/06_beyond_the_test_set.ipynb (or `mri-course progress`). Until you do, the
 lesson runs the reference solution, so it never stops half-way. When you are done,
 compare with solutions/exercises/lesson06.py.
 
@@ -12,121 +12,102 @@ Generated from the package's reference code by `python -m mri_course.exercises.g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
-from scipy import ndimage
+from PIL import Image
 
+from mri_course.audit.groups import GroupTable, crosstab
+from mri_course.audit.mni152 import CONFIDENT, PlaneScore
+from mri_course.audit.stress import as_rgb_uint8
 from mri_course.exercises.runtime import exercise
-from mri_course.saliency.maps import logit_model
-from mri_course.saliency.mask import HEAD_THRESHOLD, SKULL_FRACTION
 
 
 @exercise("6.1")
-def vanilla_gradient_map(
-    score_model: Callable, images: np.ndarray | tf.Tensor, class_indices: Sequence[int]
-) -> tf.Tensor:
-    """How strongly each pixel sways a class score: the brief's gradient map, before its mask.
+def accuracy_by_group(
+    groups: Sequence[str],
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    title: str,
+    order: Sequence[str] | None = None,
+) -> GroupTable:
+    """How many scans of each class in each group there are, and how many the model got.
 
-    The gradient of the class score with respect to the input image says, for every pixel
-    and colour channel, how much the score would change if that value changed a little.
-    Its sign only says in which direction, so the map keeps its absolute value; an MRI
-    slice is grey (its three channels are copies), so the map keeps, at each pixel, the
-    largest of the three channels' values.
+    One accuracy over a test set hides where a model fails. Split the same answers by
+    something the model should not care about (the slice plane, the image size) and a
+    shortcut shows as a group, or a class within a group, far below the rest, or as a
+    group with no scans of some class at all, where the test cannot see a failure.
 
     Args:
-        score_model: a model from images to class scores: the classifier itself (its
-            softmax probabilities, as in the brief) or ``logit_model(classifier)``.
-        images: a float32 batch ``(n, height, width, 3)`` of pixels in ``0..255``.
-        class_indices: the class whose score to explain, one per image.
+        groups: the group of each scan, e.g. ``"sagittal"``.
+        labels: the true class index of each scan.
+        predicted: the predicted class index of each scan.
+        title: the table's name (its first column's header).
+        order: the groups in the table's order (default: sorted).
 
     Returns:
-        A float32 tensor ``(n, height, width)`` of values >= 0 (``np.asarray`` makes it a
-        numpy array). Only TensorFlow operations, so ``tf.function`` can compile it.
+        A :class:`GroupTable` with ``counts[g][c]``, the scans of class ``c`` in group
+        ``g``, and ``right[g][c]``, how many of them were predicted correctly.
 
     Hints:
-        - Make the images a tensor the tape can watch: `images =
-          tf.convert_to_tensor(images, dtype=tf.float32)`, then `tape.watch(images)` inside
-          `with tf.GradientTape() as tape:`.
-        - Pick each image's class score: `tf.reduce_sum(scores * tf.one_hot(class_indices,
-          depth=scores.shape[-1]))`; the gradient of that sum gives each image its own
-          gradient.
-        - `tape.gradient(total, images)`, then `tf.abs` and `tf.reduce_max(..., axis=-1)`;
-          return the tensor (no `.numpy()`: then `tf.function` can compile your code).
+        - Raise `ValueError` unless `groups`, `labels` and `predicted` have the same length.
+        - `crosstab(groups, labels, title, order)` counts every scan; a second `crosstab`
+          of only the scans where `labels == predicted` counts the right ones.
+        - Give both the same `order` (default `sorted(set(groups))`), so their rows line
+          up, then `GroupTable(title, every.groups, every.counts, right.counts)`.
     """
-    raise NotImplementedError("Exercise 6.1: write vanilla_gradient_map here")
+    raise NotImplementedError("Exercise 6.1: write accuracy_by_group here")
 
 
 @exercise("6.2")
-def gradcam_channel_weights(
-    model: keras.Model,
-    images: np.ndarray | tf.Tensor,
-    class_indices: Sequence[int],
-    layer_name: str,
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """The feature maps of ``layer_name`` and Grad-CAM's weight for each of their channels.
+def confident_wrong_share(
+    scores: Mapping[str, PlaneScore] | Iterable[PlaneScore], threshold: float = CONFIDENT
+) -> float:
+    """The share of all slices, every plane together, given a wrong label with at least
+    ``threshold`` confidence: how often the app would state a wrong diagnosis firmly.
 
-    A channel's weight is the mean, over the feature map's height and width, of the gradient
-    of the class *logit* (the score before the softmax, from :func:`logit_model`) with
-    respect to that channel: how much the class score rises, on average, when the channel
-    is stronger. The logit, because the softmax saturates: for a confident prediction its
-    gradients are close to zero, and they mix in the other classes.
+    The share called ``notumor`` says how often a model is right on a healthy brain from
+    elsewhere; this says how often it is wrong *and sure*, the failure a user cannot see.
 
     Args:
-        model: a course classifier (``Dense(4, softmax)`` named ``probabilities`` last).
-        images: a float32 batch ``(n, height, width, 3)`` in ``0..255``.
-        class_indices: the class to explain, one per image.
-        layer_name: the convolutional layer to explain, e.g. ``last_conv_layer_name(model)``.
+        scores: one :class:`PlaneScore` per plane, as a mapping (``score_planes``'s
+            result) or any iterable.
+        threshold: the confidence from which a wrong answer counts.
 
     Returns:
-        ``(feature_maps, weights)``: the layer's output ``(n, h, w, channels)`` and the
-        weights ``(n, channels)``, float32 tensors (TensorFlow operations only).
+        A share in ``[0, 1]``.
 
     Hints:
-        - `logit_model(model, feature_layer=layer_name)` is a model whose outputs are
-          `[feature_maps, logits]`: the logits, not the softmax.
-        - Call it inside `with tf.GradientTape() as tape:`; the feature maps are computed
-          there, so the tape can differentiate with respect to them without `watch`.
-        - Select each image's class logit with `tf.one_hot`, then `tape.gradient(total,
-          feature_maps)` and `tf.reduce_mean(..., axis=(1, 2))`.
+        - A mapping's scores are its `.values()`; make a list either way.
+        - Each score has `.slices` and `.wrong_at(threshold)`: sum each over the planes.
+        - No slices at all: raise `ValueError` rather than divide by zero.
     """
-    raise NotImplementedError("Exercise 6.2: write gradcam_channel_weights here")
+    raise NotImplementedError("Exercise 6.2: write confident_wrong_share here")
 
 
 @exercise("6.3")
-def brain_mask(image: np.ndarray, skull_fraction: float = SKULL_FRACTION) -> np.ndarray:
-    """The brain of an MRI slice, found in the image: threshold, largest component, holes
-    filled, skull peeled off.
+def border_crop(pixels: np.ndarray, fraction: float) -> np.ndarray:
+    """Cut ``fraction`` of the height and of the width away, half at each edge, then resize
+    back to the original size (bilinear).
 
-    1. Grey levels: the mean of the three channels.
-    2. Threshold: a pixel is head when brighter than ``HEAD_THRESHOLD`` (a tenth) of the
-       99th percentile of the image; MRI shows air as black, so this separates head from
-       background whatever the scanner's contrast (the percentile ignores a few hot pixels).
-    3. Largest connected component (``ndimage.label``): specks of noise and labels burnt
-       into the image are separate islands and are dropped.
-    4. Fill holes (``ndimage.binary_fill_holes``): dark ventricles or a dark necrotic core
-       are inside the brain and must stay in it.
-    5. Peel off the skull: keep the pixels farther from the background than
-       ``skull_fraction`` of the largest such distance (``ndimage.distance_transform_edt``),
-       i.e. the head shrunk by that share of its radius.
+    So a 15% crop keeps the central 85% x 85% (7.5% gone at every edge), the reading of "a
+    15% border crop" in the course's target: a tighter framing of the same slice, as
+    another export or viewer might give. A model that reads the skull
+    outline or the black margin instead of the brain loses its cue here.
 
     Args:
-        image: one image ``(height, width, 3)`` or ``(height, width)``, any range.
-        skull_fraction: the outer share of the head's radius to drop (0 keeps the skull).
+        pixels: a decoded ``uint8`` RGB image, shape ``(height, width, 3)``.
+        fraction: the share of each dimension cut away, in ``[0, 1)``.
 
     Returns:
-        A boolean mask ``(height, width)``. An image with nothing brighter than the
-        background (all black) gives an all-False mask.
+        A new ``uint8`` array of the same shape as ``pixels``.
 
     Hints:
-        - Grey levels: `image.mean(axis=-1)` for a 3-D image; head: `gray > HEAD_THRESHOLD *
-          np.percentile(gray, 99)`.
-        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts
-          the pixels of labels 1, 2, ...: keep the label with the most.
-        - `ndimage.binary_fill_holes(...)`, then `depth =
-          ndimage.distance_transform_edt(head)` and keep `depth > skull_fraction *
-          depth.max()`.
+        - Start with `array = as_rgb_uint8(pixels)`; raise `ValueError` for a `fraction`
+          outside `[0, 1)`.
+        - Rows to cut at the top (and at the bottom): `round(fraction * height / 2)`; the
+          same with the width for each side. Nothing to cut: return `array.copy()`.
+        - Slice the inside, then `Image.fromarray(np.ascontiguousarray(inside))`,
+          `.resize((width, height), Image.Resampling.BILINEAR)`, and `np.array(...)`.
     """
-    raise NotImplementedError("Exercise 6.3: write brain_mask here")
+    raise NotImplementedError("Exercise 6.3: write border_crop here")

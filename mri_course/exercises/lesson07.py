@@ -1,7 +1,7 @@
-"""Lesson 07 exercises: explanations with gemini.
+"""Lesson 07 exercises: saliency maps you can trust.
 
 Replace each `raise NotImplementedError(...)` with your code, then run the exercise's
-check in lessons/07_gemini.ipynb (or `mri-course progress`). Until you do, the
+check in lessons/07_saliency.ipynb (or `mri-course progress`). Until you do, the
 lesson runs the reference solution, so it never stops half-way. When you are done,
 compare with solutions/exercises/lesson07.py.
 
@@ -12,84 +12,121 @@ Generated from the package's reference code by `python -m mri_course.exercises.g
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from scipy import ndimage
 
 from mri_course.exercises.runtime import exercise
-from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
-from mri_course.explain.prompt import PredictionFacts, percent
-from mri_course.saliency.names import METHODS
+from mri_course.saliency.maps import logit_model
+from mri_course.saliency.mask import HEAD_THRESHOLD, SKULL_FRACTION
 
 
 @exercise("7.1")
-def build_prompt(facts: PredictionFacts) -> str:
-    """The text sent to Gemini with the scan and the saliency overlay.
+def vanilla_gradient_map(
+    score_model: Callable, images: np.ndarray | tf.Tensor, class_indices: Sequence[int]
+) -> tf.Tensor:
+    """How strongly each pixel sways a class score: the brief's gradient map, before its mask.
 
-    A grounded prompt hands the model the measured facts instead of asking it to guess
-    them from the pictures, names the colours as the overlay really draws them, and asks
-    for an answer the code can check. It must:
-
-    * say that two images follow: first the MRI scan, then the same scan with the saliency
-      overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
-      never name a colour the legend does not use (the original prompt's "light cyan");
-    * give the prediction and its confidence, the runner-up and its probability, as
-      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
-      probability;
-    * give the saliency method, the share of the saliency mass in each region (the
-      dominant region with its percentage first), the peak region, and the share of the
-      brain above the threshold percentile;
-    * say that regions are in image coordinates and that the answer must say "image left"
-      or "image right", never the patient's side (radiological images show the patient's
-      right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
-      that one caveat must state that this is not a diagnosis.
+    The gradient of the class score with respect to the input image says, for every pixel
+    and colour channel, how much the score would change if that value changed a little.
+    Its sign only says in which direction, so the map keeps its absolute value; an MRI
+    slice is grey (its three channels are copies), so the map keeps, at each pixel, the
+    largest of the three channels' values.
 
     Args:
-        facts: the prediction and saliency facts of one scan.
+        score_model: a model from images to class scores: the classifier itself (its
+            softmax probabilities, as in the brief) or ``logit_model(classifier)``.
+        images: a float32 batch ``(n, height, width, 3)`` of pixels in ``0..255``.
+        class_indices: the class whose score to explain, one per image.
 
     Returns:
-        The prompt, as lines of plain text.
+        A float32 tensor ``(n, height, width)`` of values >= 0 (``np.asarray`` makes it a
+        numpy array). Only TensorFlow operations, so ``tf.function`` can compile it.
 
     Hints:
-        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
-        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
-          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
-        - Paste `facts.colour_legend` as it is; never write a colour of your own.
-        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
-          one caveat saying this is not a diagnosis.
+        - Make the images a tensor the tape can watch: `images =
+          tf.convert_to_tensor(images, dtype=tf.float32)`, then `tape.watch(images)` inside
+          `with tf.GradientTape() as tape:`.
+        - Pick each image's class score: `tf.reduce_sum(scores * tf.one_hot(class_indices,
+          depth=scores.shape[-1]))`; the gradient of that sum gives each image its own
+          gradient.
+        - `tape.gradient(total, images)`, then `tf.abs` and `tf.reduce_max(..., axis=-1)`;
+          return the tensor (no `.numpy()`: then `tf.function` can compile your code).
     """
-    raise NotImplementedError("Exercise 7.1: write build_prompt here")
+    raise NotImplementedError("Exercise 7.1: write vanilla_gradient_map here")
 
 
 @exercise("7.2")
-def parse_answer(text: str) -> GeminiAnswer:
-    """Parse and check Gemini's JSON answer.
+def gradcam_channel_weights(
+    model: keras.Model,
+    images: np.ndarray | tf.Tensor,
+    class_indices: Sequence[int],
+    layer_name: str,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The feature maps of ``layer_name`` and Grad-CAM's weight for each of their channels.
 
-    The answer must be a JSON object with a non-empty text ``"summary"``, a non-empty text
-    ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
-    stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
-    Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
-    caveat is always there, once, last.
+    A channel's weight is the mean, over the feature map's height and width, of the gradient
+    of the class *logit* (the score before the softmax, from :func:`logit_model`) with
+    respect to that channel: how much the class score rises, on average, when the channel
+    is stronger. The logit, because the softmax saturates: for a confident prediction its
+    gradients are close to zero, and they mix in the other classes.
 
     Args:
-        text: the answer's text, as Gemini returned it.
+        model: a course classifier (``Dense(4, softmax)`` named ``probabilities`` last).
+        images: a float32 batch ``(n, height, width, 3)`` in ``0..255``.
+        class_indices: the class to explain, one per image.
+        layer_name: the convolutional layer to explain, e.g. ``last_conv_layer_name(model)``.
 
     Returns:
-        The checked answer, with the caveats as a tuple.
-
-    Raises:
-        AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
-            empty text, or caveats that are not a list of texts.
+        ``(feature_maps, weights)``: the layer's output ``(n, h, w, channels)`` and the
+        weights ``(n, channels)``, float32 tensors (TensorFlow operations only).
 
     Hints:
-        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
-          the JSON in `.group(1)`.
-        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
-          instead (`from None` hides the first error).
-        - Check `isinstance(data, dict)`, then each field: present, the right type, not
-          empty.
-        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
-          last.
+        - `logit_model(model, feature_layer=layer_name)` is a model whose outputs are
+          `[feature_maps, logits]`: the logits, not the softmax.
+        - Call it inside `with tf.GradientTape() as tape:`; the feature maps are computed
+          there, so the tape can differentiate with respect to them without `watch`.
+        - Select each image's class logit with `tf.one_hot`, then `tape.gradient(total,
+          feature_maps)` and `tf.reduce_mean(..., axis=(1, 2))`.
     """
-    raise NotImplementedError("Exercise 7.2: write parse_answer here")
+    raise NotImplementedError("Exercise 7.2: write gradcam_channel_weights here")
+
+
+@exercise("7.3")
+def brain_mask(image: np.ndarray, skull_fraction: float = SKULL_FRACTION) -> np.ndarray:
+    """The brain of an MRI slice, found in the image: threshold, largest component, holes
+    filled, skull peeled off.
+
+    1. Grey levels: the mean of the three channels.
+    2. Threshold: a pixel is head when brighter than ``HEAD_THRESHOLD`` (a tenth) of the
+       99th percentile of the image; MRI shows air as black, so this separates head from
+       background whatever the scanner's contrast (the percentile ignores a few hot pixels).
+    3. Largest connected component (``ndimage.label``): specks of noise and labels burnt
+       into the image are separate islands and are dropped.
+    4. Fill holes (``ndimage.binary_fill_holes``): dark ventricles or a dark necrotic core
+       are inside the brain and must stay in it.
+    5. Peel off the skull: keep the pixels farther from the background than
+       ``skull_fraction`` of the largest such distance (``ndimage.distance_transform_edt``),
+       i.e. the head shrunk by that share of its radius.
+
+    Args:
+        image: one image ``(height, width, 3)`` or ``(height, width)``, any range.
+        skull_fraction: the outer share of the head's radius to drop (0 keeps the skull).
+
+    Returns:
+        A boolean mask ``(height, width)``. An image with nothing brighter than the
+        background (all black) gives an all-False mask.
+
+    Hints:
+        - Grey levels: `image.mean(axis=-1)` for a 3-D image; head: `gray > HEAD_THRESHOLD *
+          np.percentile(gray, 99)`.
+        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts
+          the pixels of labels 1, 2, ...: keep the label with the most.
+        - `ndimage.binary_fill_holes(...)`, then `depth =
+          ndimage.distance_transform_edt(head)` and keep `depth > skull_fraction *
+          depth.max()`.
+    """
+    raise NotImplementedError("Exercise 7.3: write brain_mask here")

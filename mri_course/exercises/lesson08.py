@@ -1,7 +1,7 @@
-"""Lesson 08 exercises: the streamlit app.
+"""Lesson 08 exercises: explanations with gemini.
 
 Replace each `raise NotImplementedError(...)` with your code, then run the exercise's
-check in lessons/08_app.ipynb (or `mri-course progress`). Until you do, the
+check in lessons/08_gemini.ipynb (or `mri-course progress`). Until you do, the
 lesson runs the reference solution, so it never stops half-way. When you are done,
 compare with solutions/exercises/lesson08.py.
 
@@ -12,91 +12,84 @@ Generated from the package's reference code by `python -m mri_course.exercises.g
 
 from __future__ import annotations
 
-import hashlib
+import json
+import re
 
-import numpy as np
-
-from mri_course.app.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
-from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 from mri_course.exercises.runtime import exercise
+from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
+from mri_course.explain.prompt import PredictionFacts, percent
+from mri_course.saliency.names import METHODS
 
 
 @exercise("8.1")
-def image_warnings(pixels: np.ndarray) -> list[str]:
-    """Reasons, in words, why the image does not look like an MRI slice (none: it does).
+def build_prompt(facts: PredictionFacts) -> str:
+    """The text sent to Gemini with the scan and the saliency overlay.
 
-    Three checks on :func:`image_statistics`, each adding its reason, in this order:
+    A grounded prompt hands the model the measured facts instead of asking it to guess
+    them from the pictures, names the colours as the overlay really draws them, and asks
+    for an answer the code can check. It must:
 
-    1. ``spread < BLANK_LIMIT``: "it is almost blank: ...";
-    2. ``colour > COLOUR_LIMIT``: "it is in colour, ...";
-    3. ``dark_share < DARK_SHARE_MIN``: "it has no dark background around the head, ...".
+    * say that two images follow: first the MRI scan, then the same scan with the saliency
+      overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
+      never name a colour the legend does not use (the original prompt's "light cyan");
+    * give the prediction and its confidence, the runner-up and its probability, as
+      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
+      probability;
+    * give the saliency method, the share of the saliency mass in each region (the
+      dominant region with its percentage first), the peak region, and the share of the
+      brain above the threshold percentile;
+    * say that regions are in image coordinates and that the answer must say "image left"
+      or "image right", never the patient's side (radiological images show the patient's
+      right on the image's left);
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
+      that one caveat must state that this is not a diagnosis.
 
     Args:
-        pixels: ``uint8`` RGB ``(height, width, 3)``, the upload as decoded.
+        facts: the prediction and saliency facts of one scan.
 
     Returns:
-        A list of reasons (strings); empty when the image passes all three checks.
+        The prompt, as lines of plain text.
 
     Hints:
-        - `found = image_statistics(pixels)` has `.colour`, `.spread` and `.dark_share`.
-        - Three `if`s in the docstring's order, each appending its reason to a list:
-          `found.spread < BLANK_LIMIT`, `found.colour > COLOUR_LIMIT`, `found.dark_share <
-          DARK_SHARE_MIN`.
-        - Return the list, also when it is empty: the image then looks like a scan.
+        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
+        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
+          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
+        - Paste `facts.colour_legend` as it is; never write a colour of your own.
+        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
+          one caveat saying this is not a diagnosis.
     """
-    raise NotImplementedError("Exercise 8.1: write image_warnings here")
+    raise NotImplementedError("Exercise 8.1: write build_prompt here")
 
 
 @exercise("8.2")
-def scan_key(pixels: np.ndarray) -> str:
-    """A fingerprint of an image's pixels: equal keys, equal images (a SHA-256 hex digest).
+def parse_answer(text: str) -> GeminiAnswer:
+    """Parse and check Gemini's JSON answer.
 
-    The app keys its cached explanations by it, so the same scan uploaded twice (or under
-    another name) reuses the explanation, and a different scan never does. The shape and
-    the dtype are hashed along with the bytes: two images with the same bytes but other
-    shapes (a 64 x 128 and a 128 x 64 one) are different images.
+    The answer must be a JSON object with a non-empty text ``"summary"``, a non-empty text
+    ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
+    stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
+    Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
+    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
+    caveat is always there, once, last.
 
     Args:
-        pixels: an image array, e.g. ``uint8`` ``(height, width, 3)``; it may be a
-            non-contiguous view (a crop or a flipped image).
+        text: the answer's text, as Gemini returned it.
 
     Returns:
-        A 64-character hexadecimal string.
-
-    Hints:
-        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the
-          same bytes.
-        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the
-          shape as text (`f"{array.dtype.str}{array.shape}".encode()`) and with
-          `array.tobytes()`.
-        - Return `digest.hexdigest()`.
-    """
-    raise NotImplementedError("Exercise 8.2: write scan_key here")
-
-
-@exercise("8.3")
-def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> None:
-    """Refuse an image whose size or frame count cannot be one scan, before decoding it.
-
-    The header says how big an image is; decoding is what costs memory. So the size is
-    checked first, from the header: a decompression bomb (a few kilobytes that decode to
-    gigabytes) is refused before a single pixel is decoded.
-
-    Args:
-        name: the file's name, for the message.
-        width, height: the image's size in pixels, from its header.
-        frames: how many frames it holds (an animated GIF has several).
+        The checked answer, with the caveats as a tuple.
 
     Raises:
-        ScanInputError: more than ``MAX_PIXELS`` pixels (checked first), more than one
-            frame, or a side shorter than ``MIN_SIDE``; the message gives the size or
-            the frame count found, and says what to upload instead.
+        AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
+            empty text, or caveats that are not a list of texts.
 
     Hints:
-        - Three `if`s in the docstring's order: `width * height > MAX_PIXELS`, `frames > 1`,
-          `min(width, height) < MIN_SIDE`.
-        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with
-          what was found and what to upload instead.
-        - Return nothing when the image is fine.
+        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
+          the JSON in `.group(1)`.
+        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
+          instead (`from None` hides the first error).
+        - Check `isinstance(data, dict)`, then each field: present, the right type, not
+          empty.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
+          last.
     """
-    raise NotImplementedError("Exercise 8.3: write check_dimensions here")
+    raise NotImplementedError("Exercise 8.2: write parse_answer here")

@@ -1,8 +1,8 @@
 """Explain a prediction in plain words: Gemini when it can, the offline explainer otherwise.
 
-One idea a module, in the order of lesson 07: :mod:`.prompt` (the measured facts and the
-grounded prompt, exercise 7.1), :mod:`.client` (the Gemini call and its faults),
-:mod:`.parse` (the answer, checked, exercise 7.2) and :mod:`.offline` (the explanation
+One idea a module, in the order of lesson 08: :mod:`.prompt` (the measured facts and the
+grounded prompt, exercise 8.1), :mod:`.client` (the Gemini call and its faults),
+:mod:`.parse` (the answer, checked, exercise 8.2) and :mod:`.offline` (the explanation
 shown, and the one written from the facts alone).
 
 :func:`explain` never raises for a fault of Gemini's (no key, a refused key, a quota, a

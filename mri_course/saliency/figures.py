@@ -1,4 +1,4 @@
-"""Figures of lesson 06, one matplotlib figure per function, so a lesson cell stays one line.
+"""Figures of lesson 07, one matplotlib figure per function, so a lesson cell stays one line.
 
 Every overlay is drawn as its method draws it and comes with the legend of its colours.
 """

@@ -4,7 +4,7 @@ the very same ones compiled with ``tf.function`` (:class:`CompiledMaps`).
 Each method in ``RAW_MAPS`` is a function ``(model, images, class_indices) -> maps`` made
 of TensorFlow operations only, so ``tf.function`` can compile it as it is. The brief's
 differentiates the softmax probability; the better ones differentiate the *logit*
-(:func:`logit_model`), which neither saturates nor mixes in the other classes (lesson 06).
+(:func:`logit_model`), which neither saturates nor mixes in the other classes (lesson 07).
 Every raw map is then drawn alike (:class:`.overlay.SaliencyMap`).
 """
 

@@ -20,24 +20,24 @@ class Method:
     caveat: str  # what a reader of its map should keep in mind (the offline text quotes it)
 
 
-METHODS: dict[str, Method] = {  # in the order lesson 06 teaches them
+METHODS: dict[str, Method] = {  # in the order lesson 07 teaches them
     "brief": Method(
         title="the brief's gradient map",
         brief_drawing=True,
         caveat="The original project's gradient map differentiates the saturated softmax and "
-        "uses a fixed circle as the brain; lesson 06 shows where that misleads.",
+        "uses a fixed circle as the brain; lesson 07 shows where that misleads.",
     ),
     "gradient": Method(
         title="gradient of the logit",
         brief_drawing=False,
         caveat="A plain gradient map is noisy, and part of it survives randomising the model "
-        "(lesson 06); do not read much into single bright pixels.",
+        "(lesson 07); do not read much into single bright pixels.",
     ),
     "smoothgrad": Method(
         title="SmoothGrad",
         brief_drawing=False,
         caveat="SmoothGrad averages gradients over noisy copies of the scan: finer than "
-        "Grad-CAM, but in lesson 06's sanity check its maps barely changed when the "
+        "Grad-CAM, but in lesson 07's sanity check its maps barely changed when the "
         "model was randomised, so part of what it shows is the scan itself.",
     ),
     "gradcam": Method(

@@ -1,6 +1,6 @@
 """A stand-in for the Gemini API on this machine, answering with the real REST shapes.
 
-The tests and lesson 07 need Gemini's answers *and* its failures (a refused key, a 429, a
+The tests and lesson 08 need Gemini's answers *and* its failures (a refused key, a 429, a
 server error, a slow reply, a blocked or empty answer) without a key or a network. This
 server listens on 127.0.0.1, answers every POST with the next scripted reply, and records
 each request, so the real SDK can be pointed at it with the base URL setting

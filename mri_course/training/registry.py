@@ -2,7 +2,7 @@
 
 Three models can exist: the compact CNN that ships with the course, the learner's own CNN
 (``mri-course train cnn``, lesson 03) and the transfer model (``mri-course train xception``,
-lesson 02). Lessons 05 to 08 and the app list them from here, so each says the same thing
+lesson 02). Lessons 05 to 09 and the app list them from here, so each says the same thing
 about a missing model: that it is missing, and the command that makes it.
 """
 

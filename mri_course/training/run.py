@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -96,6 +97,13 @@ def _datasets(recipe: Recipe, splits: Splits, seed: int):
     )
     val = make_dataset(splits.val, recipe.image_size, recipe.batch_size, training=False, seed=seed)
     return train, val
+
+
+def repeated(records: tuple[ImageRecord, ...], repeats: Mapping[str, int]):
+    """``records`` with each one listed ``repeats[relpath]`` times (default once): an epoch
+    then shows those images more often, as a sampler with weights would, while the pipeline
+    still shuffles, caches and augments each copy on its own."""
+    return tuple(r for r in records for _ in range(repeats.get(r.relpath, 1)))
 
 
 def _merge(phases: list[Phase]) -> dict:
@@ -226,6 +234,7 @@ def train(
     verbose: int = 1,
     recipe: Recipe | None = None,
     strategy: tf.distribute.Strategy | None = None,
+    train_repeats: Mapping[str, int] | None = None,
 ) -> TrainedModel:
     """Train model ``kind`` ("cnn", "brief_cnn", "xception") as the profile's recipe says.
 
@@ -233,7 +242,9 @@ def train(
     ``<kind>_<profile>``) only when the run has finished; a run that fails leaves any
     earlier model of that name as it was, and its best checkpoint so far in
     ``<models_dir>/checkpoints/``. ``recipe`` and ``strategy`` override the profile's recipe
-    and the automatic choice of ``tf.distribute`` strategy.
+    and the automatic choice of ``tf.distribute`` strategy. ``train_repeats`` (relpath ->
+    times per epoch, e.g. :func:`mri_course.audit.planes.plane_balancing_repeats`) shows
+    some training images more often; the card records how many.
     """
     recipe = recipe or recipe_for(kind, settings.profile)
     if epochs is not None:
@@ -249,7 +260,10 @@ def train(
 
     started = time.perf_counter()
     trainer = _train_xception if kind == "xception" else _train_cnn
-    model, phases = trainer(recipe, splits, settings, checkpoint, verbose, strategy)
+    fit_splits = splits
+    if train_repeats:
+        fit_splits = replace(splits, train=repeated(splits.train, train_repeats))
+    model, phases = trainer(recipe, fit_splits, settings, checkpoint, verbose, strategy)
     wall = time.perf_counter() - started
 
     metrics = {
@@ -260,7 +274,10 @@ def train(
     card = cards.model_card(
         name=name,
         model=model,
-        recipe=recipe.to_dict(),
+        recipe={
+            **recipe.to_dict(),
+            "repeated_train_images": len(fit_splits.train) - len(splits.train),
+        },
         settings=settings,
         survey=survey,
         splits=splits,

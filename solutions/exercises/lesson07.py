@@ -1,4 +1,4 @@
-"""Reference solutions of lesson 07 (explanations with gemini).
+"""Reference solutions of lesson 07 (saliency maps you can trust).
 
 Each function is the package's own code, copied from the module named above it: the
 course runs exactly this. Edit the package, then run
@@ -7,150 +7,147 @@ course runs exactly this. Edit the package, then run
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Callable, Sequence
 
-from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
-from mri_course.explain.prompt import PredictionFacts, percent
-from mri_course.saliency.names import METHODS
+import keras
+import numpy as np
+import tensorflow as tf
+from scipy import ndimage
+
+from mri_course.saliency.maps import logit_model
+from mri_course.saliency.mask import HEAD_THRESHOLD, SKULL_FRACTION
 
 
-# Exercise 7.1, from mri_course/explain/prompt.py
-def build_prompt(facts: PredictionFacts) -> str:
-    """The text sent to Gemini with the scan and the saliency overlay.
+# Exercise 7.1, from mri_course/saliency/maps.py
+def vanilla_gradient_map(
+    score_model: Callable, images: np.ndarray | tf.Tensor, class_indices: Sequence[int]
+) -> tf.Tensor:
+    """How strongly each pixel sways a class score: the brief's gradient map, before its mask.
 
-    A grounded prompt hands the model the measured facts instead of asking it to guess
-    them from the pictures, names the colours as the overlay really draws them, and asks
-    for an answer the code can check. It must:
-
-    * say that two images follow: first the MRI scan, then the same scan with the saliency
-      overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
-      never name a colour the legend does not use (the original prompt's "light cyan");
-    * give the prediction and its confidence, the runner-up and its probability, as
-      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
-      probability;
-    * give the saliency method, the share of the saliency mass in each region (the
-      dominant region with its percentage first), the peak region, and the share of the
-      brain above the threshold percentile;
-    * say that regions are in image coordinates and that the answer must say "image left"
-      or "image right", never the patient's side (radiological images show the patient's
-      right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
-      that one caveat must state that this is not a diagnosis.
+    The gradient of the class score with respect to the input image says, for every pixel
+    and colour channel, how much the score would change if that value changed a little.
+    Its sign only says in which direction, so the map keeps its absolute value; an MRI
+    slice is grey (its three channels are copies), so the map keeps, at each pixel, the
+    largest of the three channels' values.
 
     Args:
-        facts: the prediction and saliency facts of one scan.
+        score_model: a model from images to class scores: the classifier itself (its
+            softmax probabilities, as in the brief) or ``logit_model(classifier)``.
+        images: a float32 batch ``(n, height, width, 3)`` of pixels in ``0..255``.
+        class_indices: the class whose score to explain, one per image.
 
     Returns:
-        The prompt, as lines of plain text.
+        A float32 tensor ``(n, height, width)`` of values >= 0 (``np.asarray`` makes it a
+        numpy array). Only TensorFlow operations, so ``tf.function`` can compile it.
 
     Hints:
-        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
-        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
-          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
-        - Paste `facts.colour_legend` as it is; never write a colour of your own.
-        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
-          one caveat saying this is not a diagnosis.
+        - Make the images a tensor the tape can watch: `images =
+          tf.convert_to_tensor(images, dtype=tf.float32)`, then `tape.watch(images)` inside
+          `with tf.GradientTape() as tape:`.
+        - Pick each image's class score: `tf.reduce_sum(scores * tf.one_hot(class_indices,
+          depth=scores.shape[-1]))`; the gradient of that sum gives each image its own
+          gradient.
+        - `tape.gradient(total, images)`, then `tf.abs` and `tf.reduce_max(..., axis=-1)`;
+          return the tensor (no `.numpy()`: then `tf.function` can compile your code).
     """
-    summary = facts.region_summary
-    by_share = sorted(summary.mass_by_region.items(), key=lambda item: item[1], reverse=True)
-    regions = ", ".join(f"{region} {percent(share)}" for region, share in by_share)
-    classes = ", ".join(f"{name} {percent(p)}" for name, p in facts.probabilities.items())
-    return "\n".join(
-        [
-            "You help a learner understand why an image classifier made its prediction on a "
-            "brain MRI scan. The classifier is a teaching model; you are not diagnosing anyone.",
-            "",
-            "Two images follow: first the MRI scan, then the same scan with the classifier's "
-            f"saliency overlay ({METHODS[facts.method].title}), which colours where the "
-            "classifier looked.",
-            f"Overlay colours: {facts.colour_legend}.",
-            "Name colours only as this legend does.",
-            "",
-            "Measured facts (use these numbers; do not estimate others from the images):",
-            f"- classifier: {facts.model_name}",
-            f"- prediction: {facts.predicted_class}, {percent(facts.confidence)} confidence",
-            f"- runner-up: {facts.runner_up}, {percent(facts.runner_up_probability)}",
-            f"- every class: {classes}",
-            f"- share of the saliency by region: {regions}",
-            f"- strongest single spot: {summary.peak_region}",
-            f"- {percent(summary.brain_area_above_threshold)} of the brain is coloured "
-            f"(above the {summary.threshold_percentile:.0f}th percentile of the saliency)",
-            "",
-            "Regions are in image coordinates. Say 'image left' or 'image right', never the "
-            "patient's left or right: radiological images show the patient's right on the "
-            "image's left.",
-            "",
-            "Answer in JSON with three fields, in plain words for a learner:",
-            '- "summary": at most 3 sentences: the prediction, how sure the classifier was, '
-            "and the runner-up.",
-            '- "regions": at most 4 sentences: what the highlighted regions suggest the '
-            "classifier relied on, and whether they fall on the brain or outside it.",
-            '- "caveats": a list of short caveats. One must say that this is not a diagnosis '
-            "and that only a radiologist reading the scan can say what it shows.",
-        ]
-    )
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        scores = score_model(images, training=False)
+        chosen = tf.one_hot(class_indices, depth=scores.shape[-1], dtype=scores.dtype)
+        # Each image's score depends only on that image, so the gradient of the sum gives
+        # every image the gradient of its own class score.
+        total = tf.reduce_sum(scores * chosen)
+    gradients = tape.gradient(total, images)
+    return tf.reduce_max(tf.abs(gradients), axis=-1)
 
 
-# Exercise 7.2, from mri_course/explain/parse.py
-def parse_answer(text: str) -> GeminiAnswer:
-    """Parse and check Gemini's JSON answer.
+# Exercise 7.2, from mri_course/saliency/maps.py
+def gradcam_channel_weights(
+    model: keras.Model,
+    images: np.ndarray | tf.Tensor,
+    class_indices: Sequence[int],
+    layer_name: str,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The feature maps of ``layer_name`` and Grad-CAM's weight for each of their channels.
 
-    The answer must be a JSON object with a non-empty text ``"summary"``, a non-empty text
-    ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
-    stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
-    Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
-    caveat is always there, once, last.
+    A channel's weight is the mean, over the feature map's height and width, of the gradient
+    of the class *logit* (the score before the softmax, from :func:`logit_model`) with
+    respect to that channel: how much the class score rises, on average, when the channel
+    is stronger. The logit, because the softmax saturates: for a confident prediction its
+    gradients are close to zero, and they mix in the other classes.
 
     Args:
-        text: the answer's text, as Gemini returned it.
+        model: a course classifier (``Dense(4, softmax)`` named ``probabilities`` last).
+        images: a float32 batch ``(n, height, width, 3)`` in ``0..255``.
+        class_indices: the class to explain, one per image.
+        layer_name: the convolutional layer to explain, e.g. ``last_conv_layer_name(model)``.
 
     Returns:
-        The checked answer, with the caveats as a tuple.
-
-    Raises:
-        AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
-            empty text, or caveats that are not a list of texts.
+        ``(feature_maps, weights)``: the layer's output ``(n, h, w, channels)`` and the
+        weights ``(n, channels)``, float32 tensors (TensorFlow operations only).
 
     Hints:
-        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
-          the JSON in `.group(1)`.
-        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
-          instead (`from None` hides the first error).
-        - Check `isinstance(data, dict)`, then each field: present, the right type, not
-          empty.
-        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
-          last.
+        - `logit_model(model, feature_layer=layer_name)` is a model whose outputs are
+          `[feature_maps, logits]`: the logits, not the softmax.
+        - Call it inside `with tf.GradientTape() as tape:`; the feature maps are computed
+          there, so the tape can differentiate with respect to them without `watch`.
+        - Select each image's class logit with `tf.one_hot`, then `tape.gradient(total,
+          feature_maps)` and `tf.reduce_mean(..., axis=(1, 2))`.
     """
-    body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
-    if fenced:
-        body = fenced.group(1)
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as error:
-        raise AnswerError(
-            f"the answer is not JSON ({error.msg} at character {error.pos})"
-        ) from None
-    if not isinstance(data, dict):
-        raise AnswerError(
-            f"the answer is a JSON {type(data).__name__}, not an object with summary, "
-            "regions and caveats"
-        )
-    missing = [name for name in ANSWER_SCHEMA["required"] if name not in data]
-    if missing:
-        raise AnswerError(f"the answer lacks {', '.join(missing)}")
-    texts = {}
-    for name in ("summary", "regions"):
-        value = data[name]
-        if not isinstance(value, str) or not value.strip():
-            raise AnswerError(f'"{name}" must be a non-empty text, not {value!r}')
-        texts[name] = value.strip()
-    caveats = data["caveats"]
-    if not isinstance(caveats, list) or not all(isinstance(item, str) for item in caveats):
-        raise AnswerError(f'"caveats" must be a list of texts, not {caveats!r}')
-    kept = [item.strip() for item in caveats if item.strip()]
-    return GeminiAnswer(
-        summary=texts["summary"], regions=texts["regions"], caveats=with_diagnosis_caveat(kept)
-    )
+    features_and_logits = logit_model(model, feature_layer=layer_name)
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        feature_maps, logits = features_and_logits(images, training=False)
+        chosen = tf.one_hot(class_indices, depth=logits.shape[-1], dtype=logits.dtype)
+        total = tf.reduce_sum(logits * chosen)
+    gradients = tape.gradient(total, feature_maps)
+    weights = tf.reduce_mean(gradients, axis=(1, 2))
+    return feature_maps, weights
+
+
+# Exercise 7.3, from mri_course/saliency/mask.py
+def brain_mask(image: np.ndarray, skull_fraction: float = SKULL_FRACTION) -> np.ndarray:
+    """The brain of an MRI slice, found in the image: threshold, largest component, holes
+    filled, skull peeled off.
+
+    1. Grey levels: the mean of the three channels.
+    2. Threshold: a pixel is head when brighter than ``HEAD_THRESHOLD`` (a tenth) of the
+       99th percentile of the image; MRI shows air as black, so this separates head from
+       background whatever the scanner's contrast (the percentile ignores a few hot pixels).
+    3. Largest connected component (``ndimage.label``): specks of noise and labels burnt
+       into the image are separate islands and are dropped.
+    4. Fill holes (``ndimage.binary_fill_holes``): dark ventricles or a dark necrotic core
+       are inside the brain and must stay in it.
+    5. Peel off the skull: keep the pixels farther from the background than
+       ``skull_fraction`` of the largest such distance (``ndimage.distance_transform_edt``),
+       i.e. the head shrunk by that share of its radius.
+
+    Args:
+        image: one image ``(height, width, 3)`` or ``(height, width)``, any range.
+        skull_fraction: the outer share of the head's radius to drop (0 keeps the skull).
+
+    Returns:
+        A boolean mask ``(height, width)``. An image with nothing brighter than the
+        background (all black) gives an all-False mask.
+
+    Hints:
+        - Grey levels: `image.mean(axis=-1)` for a 3-D image; head: `gray > HEAD_THRESHOLD *
+          np.percentile(gray, 99)`.
+        - `labels, count = ndimage.label(head)`; `np.bincount(labels.ravel())[1:]` counts
+          the pixels of labels 1, 2, ...: keep the label with the most.
+        - `ndimage.binary_fill_holes(...)`, then `depth =
+          ndimage.distance_transform_edt(head)` and keep `depth > skull_fraction *
+          depth.max()`.
+    """
+    gray = np.asarray(image, dtype=np.float64)
+    if gray.ndim == 3:
+        gray = gray.mean(axis=-1)
+    head = gray > HEAD_THRESHOLD * np.percentile(gray, 99)
+    labels, count = ndimage.label(head)
+    if count == 0:
+        return np.zeros(gray.shape, dtype=bool)
+    sizes = np.bincount(labels.ravel())[1:]
+    head = ndimage.binary_fill_holes(labels == 1 + np.argmax(sizes))
+    depth = ndimage.distance_transform_edt(head)
+    return depth > skull_fraction * depth.max()

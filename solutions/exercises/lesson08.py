@@ -1,4 +1,4 @@
-"""Reference solutions of lesson 08 (the streamlit app).
+"""Reference solutions of lesson 08 (explanations with gemini).
 
 Each function is the package's own code, copied from the module named above it: the
 course runs exactly this. Edit the package, then run
@@ -7,116 +7,150 @@ course runs exactly this. Edit the package, then run
 
 from __future__ import annotations
 
-import hashlib
+import json
+import re
 
-import numpy as np
+from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
+from mri_course.explain.prompt import PredictionFacts, percent
+from mri_course.saliency.names import METHODS
 
-from mri_course.app.ood import BLANK_LIMIT, COLOUR_LIMIT, DARK_SHARE_MIN, image_statistics
-from mri_course.app.scan_input import MAX_PIXELS, MIN_SIDE, ScanInputError
 
+# Exercise 8.1, from mri_course/explain/prompt.py
+def build_prompt(facts: PredictionFacts) -> str:
+    """The text sent to Gemini with the scan and the saliency overlay.
 
-# Exercise 8.1, from mri_course/app/ood.py
-def image_warnings(pixels: np.ndarray) -> list[str]:
-    """Reasons, in words, why the image does not look like an MRI slice (none: it does).
+    A grounded prompt hands the model the measured facts instead of asking it to guess
+    them from the pictures, names the colours as the overlay really draws them, and asks
+    for an answer the code can check. It must:
 
-    Three checks on :func:`image_statistics`, each adding its reason, in this order:
-
-    1. ``spread < BLANK_LIMIT``: "it is almost blank: ...";
-    2. ``colour > COLOUR_LIMIT``: "it is in colour, ...";
-    3. ``dark_share < DARK_SHARE_MIN``: "it has no dark background around the head, ...".
+    * say that two images follow: first the MRI scan, then the same scan with the saliency
+      overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
+      never name a colour the legend does not use (the original prompt's "light cyan");
+    * give the prediction and its confidence, the runner-up and its probability, as
+      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
+      probability;
+    * give the saliency method, the share of the saliency mass in each region (the
+      dominant region with its percentage first), the peak region, and the share of the
+      brain above the threshold percentile;
+    * say that regions are in image coordinates and that the answer must say "image left"
+      or "image right", never the patient's side (radiological images show the patient's
+      right on the image's left);
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
+      that one caveat must state that this is not a diagnosis.
 
     Args:
-        pixels: ``uint8`` RGB ``(height, width, 3)``, the upload as decoded.
+        facts: the prediction and saliency facts of one scan.
 
     Returns:
-        A list of reasons (strings); empty when the image passes all three checks.
+        The prompt, as lines of plain text.
 
     Hints:
-        - `found = image_statistics(pixels)` has `.colour`, `.spread` and `.dark_share`.
-        - Three `if`s in the docstring's order, each appending its reason to a list:
-          `found.spread < BLANK_LIMIT`, `found.colour > COLOUR_LIMIT`, `found.dark_share <
-          DARK_SHARE_MIN`.
-        - Return the list, also when it is empty: the image then looks like a scan.
+        - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
+        - `percent(facts.confidence)` gives `"97.1%"`; do the same for the runner-up, for
+          each value of `facts.probabilities` and of `facts.region_summary.mass_by_region`.
+        - Paste `facts.colour_legend` as it is; never write a colour of your own.
+        - End with the answer's shape: JSON with `"summary"`, `"regions"` and `"caveats"`,
+          one caveat saying this is not a diagnosis.
     """
-    found = image_statistics(pixels)
-    reasons = []
-    if found.spread < BLANK_LIMIT:
-        reasons.append("it is almost blank: there is no structure to classify")
-    if found.colour > COLOUR_LIMIT:
-        reasons.append("it is in colour, and MRI slices are grayscale")
-    if found.dark_share < DARK_SHARE_MIN:
-        reasons.append("it has no dark background around the head, as MRI slices do")
-    return reasons
+    summary = facts.region_summary
+    by_share = sorted(summary.mass_by_region.items(), key=lambda item: item[1], reverse=True)
+    regions = ", ".join(f"{region} {percent(share)}" for region, share in by_share)
+    classes = ", ".join(f"{name} {percent(p)}" for name, p in facts.probabilities.items())
+    return "\n".join(
+        [
+            "You help a learner understand why an image classifier made its prediction on a "
+            "brain MRI scan. The classifier is a teaching model; you are not diagnosing anyone.",
+            "",
+            "Two images follow: first the MRI scan, then the same scan with the classifier's "
+            f"saliency overlay ({METHODS[facts.method].title}), which colours where the "
+            "classifier looked.",
+            f"Overlay colours: {facts.colour_legend}.",
+            "Name colours only as this legend does.",
+            "",
+            "Measured facts (use these numbers; do not estimate others from the images):",
+            f"- classifier: {facts.model_name}",
+            f"- prediction: {facts.predicted_class}, {percent(facts.confidence)} confidence",
+            f"- runner-up: {facts.runner_up}, {percent(facts.runner_up_probability)}",
+            f"- every class: {classes}",
+            f"- share of the saliency by region: {regions}",
+            f"- strongest single spot: {summary.peak_region}",
+            f"- {percent(summary.brain_area_above_threshold)} of the brain is coloured "
+            f"(above the {summary.threshold_percentile:.0f}th percentile of the saliency)",
+            "",
+            "Regions are in image coordinates. Say 'image left' or 'image right', never the "
+            "patient's left or right: radiological images show the patient's right on the "
+            "image's left.",
+            "",
+            "Answer in JSON with three fields, in plain words for a learner:",
+            '- "summary": at most 3 sentences: the prediction, how sure the classifier was, '
+            "and the runner-up.",
+            '- "regions": at most 4 sentences: what the highlighted regions suggest the '
+            "classifier relied on, and whether they fall on the brain or outside it.",
+            '- "caveats": a list of short caveats. One must say that this is not a diagnosis '
+            "and that only a radiologist reading the scan can say what it shows.",
+        ]
+    )
 
 
-# Exercise 8.2, from mri_course/app/analysis.py
-def scan_key(pixels: np.ndarray) -> str:
-    """A fingerprint of an image's pixels: equal keys, equal images (a SHA-256 hex digest).
+# Exercise 8.2, from mri_course/explain/parse.py
+def parse_answer(text: str) -> GeminiAnswer:
+    """Parse and check Gemini's JSON answer.
 
-    The app keys its cached explanations by it, so the same scan uploaded twice (or under
-    another name) reuses the explanation, and a different scan never does. The shape and
-    the dtype are hashed along with the bytes: two images with the same bytes but other
-    shapes (a 64 x 128 and a 128 x 64 one) are different images.
+    The answer must be a JSON object with a non-empty text ``"summary"``, a non-empty text
+    ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
+    stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
+    Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
+    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
+    caveat is always there, once, last.
 
     Args:
-        pixels: an image array, e.g. ``uint8`` ``(height, width, 3)``; it may be a
-            non-contiguous view (a crop or a flipped image).
+        text: the answer's text, as Gemini returned it.
 
     Returns:
-        A 64-character hexadecimal string.
-
-    Hints:
-        - `array = np.ascontiguousarray(pixels)`: a flipped view and its copy then have the
-          same bytes.
-        - `digest = hashlib.sha256()`, then `digest.update(...)` with the dtype and the
-          shape as text (`f"{array.dtype.str}{array.shape}".encode()`) and with
-          `array.tobytes()`.
-        - Return `digest.hexdigest()`.
-    """
-    array = np.ascontiguousarray(pixels)
-    digest = hashlib.sha256()
-    digest.update(f"{array.dtype.str}{array.shape}".encode())
-    digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-# Exercise 8.3, from mri_course/app/scan_input.py
-def check_dimensions(name: str, width: int, height: int, frames: int = 1) -> None:
-    """Refuse an image whose size or frame count cannot be one scan, before decoding it.
-
-    The header says how big an image is; decoding is what costs memory. So the size is
-    checked first, from the header: a decompression bomb (a few kilobytes that decode to
-    gigabytes) is refused before a single pixel is decoded.
-
-    Args:
-        name: the file's name, for the message.
-        width, height: the image's size in pixels, from its header.
-        frames: how many frames it holds (an animated GIF has several).
+        The checked answer, with the caveats as a tuple.
 
     Raises:
-        ScanInputError: more than ``MAX_PIXELS`` pixels (checked first), more than one
-            frame, or a side shorter than ``MIN_SIDE``; the message gives the size or
-            the frame count found, and says what to upload instead.
+        AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
+            empty text, or caveats that are not a list of texts.
 
     Hints:
-        - Three `if`s in the docstring's order: `width * height > MAX_PIXELS`, `frames > 1`,
-          `min(width, height) < MIN_SIDE`.
-        - Each raises `ScanInputError(f"{name} is {width} x {height} pixels, ...")` with
-          what was found and what to upload instead.
-        - Return nothing when the image is fine.
+        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
+          the JSON in `.group(1)`.
+        - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
+          instead (`from None` hides the first error).
+        - Check `isinstance(data, dict)`, then each field: present, the right type, not
+          empty.
+        - Drop empty caveats, then `with_diagnosis_caveat(kept)` puts the course's caveat
+          last.
     """
-    if width * height > MAX_PIXELS:
-        raise ScanInputError(
-            f"{name} is {width} x {height} pixels, too large to open safely. Upload a scan "
-            f"of at most {MAX_PIXELS / 1e6:.0f} megapixels."
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise AnswerError(
+            f"the answer is not JSON ({error.msg} at character {error.pos})"
+        ) from None
+    if not isinstance(data, dict):
+        raise AnswerError(
+            f"the answer is a JSON {type(data).__name__}, not an object with summary, "
+            "regions and caveats"
         )
-    if frames > 1:
-        raise ScanInputError(
-            f"{name} holds {frames} frames (an animation or a stack). Upload one slice as a "
-            "single JPEG or PNG image."
-        )
-    if min(width, height) < MIN_SIDE:
-        raise ScanInputError(
-            f"{name} is only {width} x {height} pixels: too small to show any anatomy. "
-            f"Upload a scan of at least {MIN_SIDE} x {MIN_SIDE} pixels."
-        )
+    missing = [name for name in ANSWER_SCHEMA["required"] if name not in data]
+    if missing:
+        raise AnswerError(f"the answer lacks {', '.join(missing)}")
+    texts = {}
+    for name in ("summary", "regions"):
+        value = data[name]
+        if not isinstance(value, str) or not value.strip():
+            raise AnswerError(f'"{name}" must be a non-empty text, not {value!r}')
+        texts[name] = value.strip()
+    caveats = data["caveats"]
+    if not isinstance(caveats, list) or not all(isinstance(item, str) for item in caveats):
+        raise AnswerError(f'"caveats" must be a list of texts, not {caveats!r}')
+    kept = [item.strip() for item in caveats if item.strip()]
+    return GeminiAnswer(
+        summary=texts["summary"], regions=texts["regions"], caveats=with_diagnosis_caveat(kept)
+    )
