@@ -146,18 +146,46 @@ def cmd_train(args: argparse.Namespace) -> int:
     except WeightsUnavailableError as error:
         print(f"mri-course: {error}", file=sys.stderr)
         return 2
+    from mri_course.evaluation.uncertainty import record_uncertainty
+    from mri_course.training.save import load_card
+
+    splits = (survey or _survey(args)).splits(settings.profile.val_fraction, settings.seed)
+    fitted = record_uncertainty(result.model, result.path, splits.val)
+    card = load_card(result.path)
     print(f"saved {result.path} (model card: {result.path.with_suffix('.card.json').name})")
+    print(f"  temperature {fitted.temperature:.3f}, 95% sets fitted on validation")
     if args.ship:
         from mri_course.models.shipped import SHIPPED_CNN, for_inference
         from mri_course.training.save import save_trained_model
 
-        save_trained_model(for_inference(result.model), result.card, result.history, SHIPPED_CNN)
+        save_trained_model(for_inference(result.model), card, result.history, SHIPPED_CNN)
         print(f"shipped as {SHIPPED_CNN}")
     for subset, scores in result.card["metrics"].items():
         if scores.get("images"):
             print(f"  {subset:<11} accuracy {scores['accuracy']:.4f} on {scores['images']} images")
     training = result.card["training"]
     print(f"  {training['epochs_run']} epochs in {training['wall_time_seconds'] / 60:.1f} min")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a trained model's temperature and 95% sets on validation; record them in its card."""
+    from mri_course.evaluation.uncertainty import record_uncertainty
+    from mri_course.training.save import card_path
+
+    settings = _settings(args)
+    model, card, name, source = _model_to_evaluate(args.model, settings)
+    if card is None or not card_path(Path(source)).is_file():
+        print(
+            f"mri-course: {source} has no model card to record the calibration in", file=sys.stderr
+        )
+        return 2
+    split = card.get("data", {}).get("split", {})
+    splits = _survey(args).splits(
+        split.get("val_fraction", settings.profile.val_fraction), split.get("seed", settings.seed)
+    )
+    fitted = record_uncertainty(model, Path(source), splits.val)
+    print(f"{name}: temperature {fitted.temperature:.3f}; recorded in {card_path(Path(source))}")
     return 0
 
 
@@ -306,6 +334,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--ship", action="store_true", help="also make it the course's shipped model (maintainers)"
     )
     trainer.set_defaults(run=cmd_train)
+
+    calibrator = commands.add_parser(
+        "calibrate",
+        help="fit a model's temperature and 95%% prediction sets on validation, into its card",
+        parents=[common],
+    )
+    calibrator.add_argument(
+        "model", help="shipped_cnn, cnn, xception (the course's models) or a .keras file"
+    )
+    calibrator.add_argument(
+        "--data", type=Path, help="dataset folder (with Training/ and Testing/)"
+    )
+    calibrator.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrator.set_defaults(run=cmd_calibrate)
 
     evaluator = commands.add_parser(
         "evaluate", help="score a model on every test set, with intervals", parents=[common]

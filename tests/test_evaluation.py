@@ -26,6 +26,9 @@ from mri_course.evaluation.metrics import (
 )
 from mri_course.evaluation.predict import Predictions, predict
 from mri_course.evaluation.report import comparison_markdown, evaluate_model, score_subset
+from mri_course.evaluation.temperature import fit_temperature
+from mri_course.evaluation.uncertainty import Uncertainty
+from mri_course.training.save import card_path, load_card
 
 # --- confusion matrix, recall, precision --------------------------------------------------
 
@@ -189,6 +192,28 @@ def test_the_report_scores_every_subset_from_one_prediction_of_the_test_set(trai
     assert "Model:" not in unnamed.to_markdown()
 
 
+def test_the_report_fits_a_temperature_and_95_percent_sets_on_validation(trained):
+    settings, survey, result = trained
+    splits = survey.splits(settings.profile.val_fraction, settings.seed)
+    report, predictions = evaluate_model(result.model, splits, survey.brief_splits(), "tiny")
+    val = predictions["val"]
+    fitted = report.uncertainty
+    assert fitted.temperature == pytest.approx(fit_temperature(val.probabilities, val.labels))
+    assert np.array_equal(
+        fitted.calibrated(val.probabilities).argmax(axis=1), val.probabilities.argmax(axis=1)
+    )
+    for subset in report.subsets:
+        sets = subset.uncertainty["sets_class_conditional"]
+        assert 1 <= sets["mean_size"] <= 4 and 0 <= sets["coverage"] <= 1
+        assert sets["errors_with_several_classes"] <= sets["errors"]
+    # On its own calibration scans the guarantee holds by construction.
+    assert report.subset("val").uncertainty["sets_marginal"]["coverage"] >= 0.95
+    saved = json.loads(report.to_json())
+    assert Uncertainty.from_dict(saved["uncertainty"]) == fitted
+    assert "## Calibration and 95% prediction sets" in report.to_markdown()
+    assert "95% set holds truth" in report.to_text()
+
+
 def test_a_subset_of_one_scan_has_no_interval_but_a_score(trained):
     settings, survey, result = trained
     one = predict(result.model, survey.splits(0.15, 42).test[:1])
@@ -220,6 +245,22 @@ def test_mri_course_evaluate_writes_json_and_markdown(trained, tmp_path, capsys)
     saved = json.loads((tmp_path / "cnn_fast.evaluation.json").read_text())
     assert set(saved["subsets"]) == {"val", "test", "clean_test", "copied_test", "brief_test"}
     assert (tmp_path / "cnn_fast.evaluation.md").read_text().startswith("# Evaluation of cnn_fast")
+
+
+def test_mri_course_calibrate_records_the_uncertainty_in_the_card(trained, tmp_path, capsys):
+    settings, survey, result = trained
+    copy = tmp_path / "copy.keras"
+    copy.write_bytes(result.path.read_bytes())
+    args = ["calibrate", str(copy), "--profile", "fast", "--data", str(survey.root), "--quiet"]
+    assert main(args) == 2
+    assert "has no model card" in capsys.readouterr().err
+    card_path(copy).write_text(card_path(result.path).read_text())
+    assert main(args) == 0
+    recorded = Uncertainty.from_dict(load_card(copy)["uncertainty"])
+    splits = survey.splits(settings.profile.val_fraction, settings.seed)
+    val = predict(result.model, splits.val)
+    assert recorded.temperature == pytest.approx(fit_temperature(val.probabilities, val.labels))
+    assert "temperature" in capsys.readouterr().out
 
 
 def test_mri_course_evaluate_names_what_it_cannot_find(capsys):
