@@ -7,6 +7,7 @@ import pytest
 from mri_course.data.index import index_dataset
 from mri_course.evaluation.calibration import confident_predictions
 from mri_course.evaluation.figures import (
+    accuracy_coverage_figure,
     confusion_figure,
     intervals_figure,
     mistakes_gallery,
@@ -89,3 +90,7 @@ def test_evaluation_figures(predictions):
     assert len(shown) == wrong
     perfect = Predictions(predictions.records, np.eye(4)[predictions.labels])
     assert "no mistakes" in mistakes_gallery(perfect).axes[0].texts[0].get_text()
+    curve = accuracy_coverage_figure(predictions, title="clean").axes[0]
+    coverage, accuracy = curve.lines[0].get_data()
+    assert coverage[-1] == 1.0 and accuracy[-1] == pytest.approx(predictions.correct.mean())
+    assert curve.get_title() == "clean"

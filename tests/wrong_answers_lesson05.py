@@ -64,6 +64,55 @@ def _ece_true_class_probability(probabilities, labels, bins=10):
     return float(error)
 
 
+def _quantile_plain(scores, alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(alpha)
+    return float(np.quantile(scores, 1 - alpha))
+
+
+def _quantile_without_correction(scores, alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(alpha)
+    k = int(np.ceil(len(scores) * (1 - alpha)))
+    return float(np.sort(scores)[k - 1])
+
+
+def _quantile_off_by_one(scores, alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(alpha)
+    k = int(np.ceil((len(scores) + 1) * (1 - alpha)))
+    ranked = np.sort(scores)
+    return float(ranked[min(k, len(ranked) - 1)])
+
+
+def _quantile_max_when_too_few(scores, alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(alpha)
+    k = int(np.ceil((len(scores) + 1) * (1 - alpha)))
+    return float(np.sort(scores)[min(k, len(scores)) - 1])
+
+
+def _quantile_accepts_any_alpha(scores, alpha):
+    k = int(np.ceil((len(scores) + 1) * (1 - alpha)))
+    return np.inf if k > len(scores) else float(np.sort(scores)[max(k, 1) - 1])
+
+
+def _coverage_class_in_any_set(sets, labels, classes):
+    return np.asarray(sets, dtype=float).mean(axis=0)
+
+
+def _coverage_overall_repeated(sets, labels, classes):
+    covered = np.asarray(sets)[np.arange(len(labels)), labels]
+    return np.full(classes, covered.mean())
+
+
+def _coverage_zero_for_absent(sets, labels, classes):
+    covered = np.asarray(sets)[np.arange(len(labels)), labels]
+    return np.array(
+        [covered[labels == k].mean() if np.any(labels == k) else 0.0 for k in range(classes)]
+    )
+
+
 WRONG_ANSWERS = {
     "5.1": [
         (_confusion_transposed, "rows are the true classes"),
@@ -74,5 +123,17 @@ WRONG_ANSWERS = {
         (_ece_unweighted, "weight each bin"),
         (_ece_drops_certain, "exactly 1.0"),
         (_ece_true_class_probability, "highest probability"),
+    ],
+    "5.4": [
+        (_quantile_plain, "plain 80% quantile"),
+        (_quantile_without_correction, "(n + 1)-th"),
+        (_quantile_off_by_one, "sorted[k - 1]"),
+        (_quantile_max_when_too_few, "infinity"),
+        (_quantile_accepts_any_alpha, "raise ValueError"),
+    ],
+    "5.5": [
+        (_coverage_class_in_any_set, "own scans"),
+        (_coverage_overall_repeated, "class by class"),
+        (_coverage_zero_for_absent, "NaN"),
     ],
 }

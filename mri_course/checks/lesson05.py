@@ -86,3 +86,66 @@ def check_expected_calibration_error(expected_calibration_error: Callable) -> st
         "confidence of exactly 1.0 belongs in the last bin, (0.9, 1.0]"
     )
     return "the gaps between confidence and accuracy, weighted by each bin's share"
+
+
+def check_conformal_quantile(conformal_quantile: Callable) -> str:
+    scores = np.array([0.31, 0.05, 0.62, 0.12, 0.48, 0.09, 0.77, 0.2, 0.93, 0.4])  # n = 10
+    found = float(conformal_quantile(scores, 0.2))
+    ranked = np.sort(scores)
+    if np.isclose(found, np.quantile(scores, 0.8)):
+        raise AssertionError(
+            "that is the plain 80% quantile: with n scores take the k-th smallest, "
+            "k = ceil((n + 1) * (1 - alpha)), the finite-sample correction"
+        )
+    if np.isclose(found, ranked[7]):
+        raise AssertionError(
+            "that is the ceil(n * (1 - alpha))-th smallest: the new scan is the (n + 1)-th, "
+            "so k = ceil((n + 1) * (1 - alpha)) = 9 here"
+        )
+    if np.isclose(found, ranked[9]):
+        raise AssertionError("one place too far: the k-th smallest is sorted[k - 1]")
+    assert np.isclose(found, ranked[8]), (
+        f"10 scores at alpha 0.2: k = ceil(11 * 0.8) = 9, the 9th smallest, {ranked[8]}; "
+        f"got {found}"
+    )
+    too_few = conformal_quantile(scores[:5], 0.1)
+    assert np.isinf(too_few), (
+        f"5 scores at alpha 0.1 need k = ceil(6 * 0.9) = 6 > 5: no score is high enough, so "
+        f"the threshold is infinity (every class in every set), not {too_few}"
+    )
+    for alpha in (0.0, 1.0):
+        try:
+            conformal_quantile(scores, alpha)
+        except ValueError:
+            continue
+        raise AssertionError(f"alpha = {alpha} is no error rate: raise ValueError")
+    return "the ceil((n + 1)(1 - alpha))-th smallest score, infinity when there is none"
+
+
+def check_coverage_by_class(coverage_by_class: Callable) -> str:
+    sets = np.array(
+        [
+            [True, False, False, False],  # class 0, covered
+            [False, True, False, False],  # class 0, missed
+            [True, True, False, False],  # class 1, covered
+            [False, False, True, True],  # class 2, covered
+            [False, True, True, False],  # class 2, covered
+        ]
+    )
+    labels = np.array([0, 0, 1, 2, 2])
+    found = np.asarray(coverage_by_class(sets, labels, 4), dtype=float)
+    assert found.shape == (4,), f"shape {found.shape}; expected one coverage per class, (4,)"
+    if np.allclose(found[:3], sets[:, :3].mean(axis=0)):
+        raise AssertionError(
+            "that is how often each class is in any set: coverage looks only at each class's "
+            "own scans, and whether their set holds their true class"
+        )
+    if np.allclose(found[:3], 0.8):
+        raise AssertionError("that is the overall coverage, repeated: compute it class by class")
+    np.testing.assert_allclose(
+        found[:3], [0.5, 1.0, 1.0], err_msg="class 0: one of its two scans is covered"
+    )
+    assert np.isnan(found[3]), (
+        f"class 3 has no scan, so it has no coverage; you gave {found[3]}. Return NaN"
+    )
+    return "each class's share of scans whose set holds their true class, NaN when absent"

@@ -12,6 +12,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from mri_course.data.decode import load_rgb
 from mri_course.data.release import CLASS_NAMES
 from mri_course.evaluation.calibration import reliability_bins
+from mri_course.evaluation.conformal import accuracy_coverage
 from mri_course.evaluation.predict import Predictions
 from mri_course.evaluation.report import EvaluationReport
 
@@ -45,6 +46,29 @@ def reliability_figure(predictions: Predictions, title: str = "", bins: int = 10
     centres = [(r.low + r.high) / 2 for r in rows]
     counts.bar(centres, [r.count for r in rows], width=1 / bins * 0.9, color="tab:gray")
     counts.set(xlabel="confidence (highest probability)", ylabel="scans", yscale="log")
+    figure.tight_layout()
+    return figure
+
+
+def accuracy_coverage_figure(predictions: Predictions, title: str = "") -> Figure:
+    """Selective prediction: the accuracy of the answers kept against the share answered,
+    the model answering its most confident scans first (``conformal.accuracy_coverage``)."""
+    coverage, accuracy, threshold = accuracy_coverage(predictions.probabilities, predictions.labels)
+    figure, axis = plt.subplots(figsize=(5.5, 3.6))
+    axis.plot(coverage, accuracy)
+    for confidence in (0.99, 0.9):
+        kept = threshold >= confidence
+        if kept.any():
+            k = int(np.flatnonzero(kept)[-1])
+            axis.plot(coverage[k], accuracy[k], "o", label=f"answer only at >= {confidence:.0%}")
+    axis.set(
+        xlabel="share of scans answered (coverage)",
+        ylabel="accuracy of the answers",
+        title=title,
+        ylim=(min(accuracy.min(), 0.9) - 0.01, 1.005),
+    )
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(loc="lower left")
     figure.tight_layout()
     return figure
 

@@ -88,6 +88,8 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("5.1", "confusion_matrix", "mri_course.evaluation.metrics"),
     Exercise("5.2", "per_class_recall", "mri_course.evaluation.metrics"),
     Exercise("5.3", "expected_calibration_error", "mri_course.evaluation.calibration"),
+    Exercise("5.4", "conformal_quantile", "mri_course.evaluation.conformal"),
+    Exercise("5.5", "coverage_by_class", "mri_course.evaluation.conformal"),
     # --- lesson 06: beyond the test set (mri_course.audit) ---
     Exercise("6.1", "accuracy_by_group", "mri_course.audit.groups"),
     Exercise("6.2", "confident_wrong_share", "mri_course.audit.mni152"),

@@ -92,6 +92,7 @@ class LessonModel:
     card: dict | None
     history: dict | None
     where: str  # a sentence saying which model this is
+    key: str  # its name in reports: "cnn" (yours) or "shipped_cnn" (the course's)
 
 
 def lesson_cnn(settings: Settings, survey=None, verbose: int = 0) -> LessonModel:
@@ -104,13 +105,13 @@ def lesson_cnn(settings: Settings, survey=None, verbose: int = 0) -> LessonModel
     yours = model_entry(settings, "cnn")
     if yours.available:
         where = f"your CNN from lesson 03 ({yours.path})"
-        return LessonModel(yours.load(), yours.card(), yours.history(), where)
+        return LessonModel(yours.load(), yours.card(), yours.history(), where, yours.key)
     if settings.profile.synthetic:
         from mri_course.training import train
 
         result = train("cnn", settings, survey=survey, verbose=verbose)
         where = f"a CNN trained just now on the synthetic scans ({result.path})"
-        return LessonModel(result.model, result.card, result.history, where)
+        return LessonModel(result.model, result.card, result.history, where, "cnn")
     shipped = model_entry(settings, "shipped_cnn")
     where = f"the CNN shipped with the course ({shipped.path}); train your own in lesson 03"
-    return LessonModel(shipped.load(), shipped.card(), shipped.history(), where)
+    return LessonModel(shipped.load(), shipped.card(), shipped.history(), where, shipped.key)

@@ -7,6 +7,7 @@ course runs exactly this. Edit the package, then run
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -117,3 +118,66 @@ def expected_calibration_error(
             gap = abs(correct[in_bin].mean() - confidence[in_bin].mean())
             error += in_bin.mean() * gap
     return float(error)
+
+
+# Exercise 5.4, from mri_course/evaluation/conformal.py
+def conformal_quantile(scores: np.ndarray, alpha: float) -> float:
+    """The threshold of split conformal prediction: the ``ceil((n + 1)(1 - alpha))``-th
+    smallest of ``n`` calibration scores.
+
+    Why not simply the ``1 - alpha`` quantile? The new scan's score is one more draw from
+    the same distribution: among ``n + 1`` scores its rank is uniform, so it is at most the
+    ``k``-th smallest calibration score with probability ``k / (n + 1)``. Asking for
+    ``k / (n + 1) >= 1 - alpha`` gives ``k = ceil((n + 1)(1 - alpha))``. When ``k > n``
+    (too few scans for the level asked) no finite threshold has the guarantee, and the
+    answer is infinity: every class goes in every set.
+
+    Args:
+        scores: the calibration scores, one per scan (of the true class).
+        alpha: the error rate allowed, e.g. ``0.05`` for 95% coverage.
+
+    Returns:
+        The threshold, one of ``scores``, or ``inf``.
+
+    Hints:
+        - Check `0 < alpha < 1` and that there is at least one score (else `ValueError`).
+        - `k = math.ceil((n + 1) * (1 - alpha))`; if `k > n` return `math.inf`.
+        - Sort the scores and return the `k`-th smallest: index `k - 1`.
+    """
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if scores.size == 0:
+        raise ValueError("no calibration scores: the calibration set is empty")
+    n = scores.size
+    k = math.ceil((n + 1) * (1 - alpha))
+    if k > n:
+        return math.inf
+    return float(np.sort(scores)[k - 1])
+
+
+# Exercise 5.5, from mri_course/evaluation/conformal.py
+def coverage_by_class(sets: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
+    """The share of each class's scans whose set holds their true class (NaN for a class
+    with no scan): the guarantee, checked class by class.
+
+    Args:
+        sets: boolean ``(examples, classes)`` prediction sets.
+        labels: the true class index of each example.
+        classes: the number of classes.
+
+    Returns:
+        A float array of length ``classes``.
+
+    Hints:
+        - `sets[np.arange(len(labels)), labels]` says, per scan, whether it is covered.
+        - For each class `k`, average that over the scans with `labels == k`.
+        - A class with no scan has no coverage: `np.nan`, not 0 or 1.
+    """
+    sets, labels = np.asarray(sets, dtype=bool), np.asarray(labels)
+    if sets.shape != (len(labels), classes):
+        raise ValueError(f"sets of shape {sets.shape}; expected ({len(labels)}, {classes})")
+    covered = sets[np.arange(len(labels)), labels]
+    return np.array(
+        [covered[labels == k].mean() if np.any(labels == k) else np.nan for k in range(classes)]
+    )
