@@ -28,6 +28,7 @@ from mri_course.app.ood import FeatureDetector, detector_for
 from mri_course.config import GEMINI_KEY_ENVS, Settings
 from mri_course.data.locate import find_dataset_root
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import Uncertainty
 from mri_course.explain import Explanation, PredictionFacts, explain
 from mri_course.training.registry import ModelEntry
 from mri_course.training.save import card_path, load_card
@@ -48,6 +49,7 @@ class LoadedModel:
     detector: FeatureDetector | None  # None: no usable <model>.ood.npz beside the model
     detector_note: str  # why there is no detector ("" when there is one)
     card: dict | None
+    uncertainty: Uncertainty | None  # the card's calibration (mri-course calibrate), if any
     load_seconds: float
     modified: float  # the file's mtime when it was loaded: part of every cache key
 
@@ -66,8 +68,19 @@ def load_model(path: str, modified: float) -> LoadedModel:
     detector, detector_note = detector_for(model_path)
     seconds = time.perf_counter() - started
     logger.info("loaded %s in %.1f s (modified %s)", model_path, seconds, modified)
+    uncertainty = (
+        Uncertainty.from_dict(card["uncertainty"]) if card and "uncertainty" in card else None
+    )
     return LoadedModel(
-        model_path, model_path.stem, compiled, detector, detector_note, card, seconds, modified
+        model_path,
+        model_path.stem,
+        compiled,
+        detector,
+        detector_note,
+        card,
+        uncertainty,
+        seconds,
+        modified,
     )
 
 

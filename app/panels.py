@@ -18,6 +18,7 @@ import streamlit as st
 from mri_course.app.analysis import NOT_A_DIAGNOSTIC_DEVICE, ScanAnalysis
 from mri_course.app.ood import image_statistics
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import guarantee, set_in_words
 from mri_course.explain import Explanation
 from mri_course.explain.offline import CLASS_LABELS
 from mri_course.explain.prompt import percent
@@ -64,6 +65,12 @@ def prediction(analysis: ScanAnalysis, title: str) -> None:
             f"Runner-up: {class_label(analysis.runner_up)} ({runner_up}). "
             f"Slice plane, as the course's plane classifier sees it: {plane}."
         )
+        if analysis.prediction_set is not None:
+            st.info(
+                f"**95% prediction set: {set_in_words(analysis.prediction_set)}.** "
+                f"Calibrated confidence {percent(analysis.calibrated_confidence)}. " + guarantee(),
+                icon=":material/rule:",
+            )
         for caution in analysis.cautions:
             st.warning(caution, icon=":material/report:")
     else:

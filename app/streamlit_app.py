@@ -161,7 +161,9 @@ def analyse(
     entry: ModelEntry, scan: ScanInput, method: str
 ) -> tuple[loaders.LoadedModel, ScanAnalysis]:
     loaded = loaders.load_entry(entry)
-    analysis = analyse_scan(loaded.compiled, scan.pixels, method, loaded.name, loaded.detector)
+    analysis = analyse_scan(
+        loaded.compiled, scan.pixels, method, loaded.name, loaded.detector, loaded.uncertainty
+    )
     return loaded, analysis
 
 

@@ -28,6 +28,7 @@ def fast_models_dir() -> Path:
     from mri_course.app.ood import detector_path, fit_feature_detector, record_features
     from mri_course.data.locate import dataset_root
     from mri_course.data.survey import survey_dataset
+    from mri_course.evaluation.uncertainty import record_uncertainty
     from mri_course.io import sha256_of_file
     from mri_course.training import recipe_for, train
 
@@ -43,6 +44,7 @@ def fast_models_dir() -> Path:
         model_sha256=sha256_of_file(cnn.path),
     )
     detector.save(detector_path(cnn.path))
+    record_uncertainty(cnn.model, cnn.path, splits.val)  # as `mri-course train` does
     head_only = dataclasses.replace(recipe_for("xception", settings.profile), fine_tune_epochs=0)
     train("xception", settings, survey=survey, recipe=head_only, verbose=0)
     return folder

@@ -17,6 +17,7 @@ from mri_course.app.not_mri import not_mri_image
 from mri_course.app.ood import FeatureDetector, detector_path
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import Uncertainty
 from mri_course.explain import offline_explanation
 from mri_course.saliency.maps import saliency_map
 from mri_course.saliency.names import APP_METHODS
@@ -123,6 +124,25 @@ def test_the_facts_and_the_report_say_what_was_measured(compiled):
         "conversions": ["x"],
     }
     assert report["versions"]["mri_course"]
+
+
+def test_the_calibrated_confidence_and_the_95_percent_set_come_from_the_card(compiled):
+    card = load_card(fast_models_dir() / "cnn_fast.keras")
+    uncertainty = Uncertainty.from_dict(card["uncertainty"])
+    plain = analyse_scan(compiled["cnn_fast"], _scan(), "gradcam", "cnn_fast")
+    assert plain.prediction_set is None and plain.calibrated_confidence is None
+    analysis = analyse_scan(compiled["cnn_fast"], _scan(), "gradcam", "cnn_fast", None, uncertainty)
+    expected = uncertainty.calibrated(analysis.probabilities[None])[0]
+    assert analysis.calibrated_confidence == pytest.approx(expected.max())
+    in_set = uncertainty.sets(analysis.probabilities[None])[0]
+    assert analysis.prediction_set == tuple(
+        n for n, k in zip(CLASS_NAMES, in_set, strict=True) if k
+    )
+    facts = analysis.facts()
+    assert facts.prediction_set == analysis.prediction_set
+    assert facts.calibrated_confidence == analysis.calibrated_confidence
+    report = analysis.report_dict()["prediction"]
+    assert report["prediction_set_95"] == list(analysis.prediction_set)
 
 
 def test_an_empty_map_has_no_facts_to_explain(compiled):

@@ -106,6 +106,9 @@ def test_an_upload_gives_the_prediction_the_overlay_the_legend_and_the_offline_e
     assert "Your compact CNN" in metric.label
     assert metric.value in {"Glioma", "Meningioma", "No tumour", "Pituitary tumour"}
     assert "confidence" in metric.delta
+    assert any(
+        "95% prediction set" in box.value and "95 times in 100" in box.value for box in at.info
+    )
     assert any(OFFLINE_HEADING in m.value for m in at.markdown)
     assert any("Gemini: no API key" in i.value for i in at.sidebar.info)
     labels = [button.label for button in at.get("download_button")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import io
 import json
 import logging
@@ -19,6 +20,7 @@ from PIL import Image
 
 from mri_course.config import DEFAULT_GEMINI_MODEL, SettingsError, load_settings
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import guarantee, set_in_words
 from mri_course.explain import (
     OFFLINE_HEADING,
     AnswerError,
@@ -34,6 +36,7 @@ from mri_course.explain import (
 )
 from mri_course.explain.client import ask_gemini
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
+from mri_course.explain.prompt import uncertainty_lines
 from mri_course.saliency.summary import RegionSummary
 from mri_course.testing.gemini_server import (
     INVALID_KEY,
@@ -497,3 +500,33 @@ def test_the_waits_between_retries_do_not_eat_the_timeout(facts, stub):
     settings = _settings(stub, timeout_s=1.0)  # timeout: the retry must still get its second
     explanation = explain(facts, SCAN, OVERLAY, settings, retry=policy, sleep=time.sleep)
     assert explanation.source == "gemini" and len(stub.requests) == 2
+
+
+def test_the_calibrated_set_reaches_gemini_and_the_offline_explanation(facts, stub):
+    sure = dataclasses.replace(
+        facts, prediction_set=("glioma", "meningioma"), calibrated_confidence=0.9123
+    )
+    explain(sure, SCAN, OVERLAY, _settings(stub))
+    parts = [part for content in stub.requests[0].body["contents"] for part in content["parts"]]
+    text = "\n".join(part["text"] for part in parts if "text" in part)
+    assert "95% prediction set: glioma or meningioma" in text and "91.2%" in text
+    offline = offline_explanation(sure).summary
+    assert "91.2%" in offline and "95% prediction set is glioma or meningioma" in offline
+    assert "prediction set" not in offline_explanation(facts).summary  # no calibration, no set
+    assert uncertainty_lines(facts) == ""
+
+
+def test_facts_refuse_a_set_of_unknown_classes_and_a_bad_calibrated_confidence():
+    args = ([0.9712, 0.0211, 0.0050, 0.0027], CLASS_NAMES, SUMMARY, LEGEND, "cnn_cpu")
+    with pytest.raises(FactsError, match="not classes of the course"):
+        PredictionFacts.from_prediction(*args, prediction_set=("tumour",))
+    with pytest.raises(FactsError, match="not between 0 and 1"):
+        PredictionFacts.from_prediction(*args, calibrated_confidence=1.5)
+
+
+def test_a_set_is_said_in_plain_words():
+    assert set_in_words(["glioma"]) == "glioma"
+    assert set_in_words(["glioma", "meningioma"]) == "glioma or meningioma"
+    assert set_in_words(["glioma", "notumor", "pituitary"]) == "glioma, notumor or pituitary"
+    assert "unlike every scan" in set_in_words([])
+    assert "95 times in 100" in guarantee(0.05) and "no such guarantee" in guarantee()

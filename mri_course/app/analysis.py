@@ -25,6 +25,7 @@ from mri_course.audit.planes import predict_plane
 from mri_course.data.decode import png_bytes
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import Uncertainty
 from mri_course.explain.offline import Explanation
 from mri_course.explain.prompt import PredictionFacts
 from mri_course.saliency.maps import CompiledMaps, score_layer
@@ -143,6 +144,10 @@ class ScanAnalysis:
             sagittal), and ``plane_probabilities`` each plane's probability.
         cautions: where the measured evidence says to trust the prediction less
             (:mod:`mri_course.audit.caution`), in sentences shown beside it.
+        calibrated_confidence: the predicted class's probability after the model's
+            temperature, and ``prediction_set`` its 95% conformal prediction set (class
+            names); None when the model's card records no calibration
+            (:mod:`mri_course.evaluation.uncertainty`).
         prediction_ms: time of the forward pass (and the features), in milliseconds.
         saliency_ms: time of the map, its drawing and its summary, in milliseconds.
     """
@@ -158,6 +163,8 @@ class ScanAnalysis:
     plane: str
     plane_probabilities: dict[str, float]
     cautions: tuple[str, ...]
+    calibrated_confidence: float | None
+    prediction_set: tuple[str, ...] | None
     prediction_ms: float
     saliency_ms: float
 
@@ -213,6 +220,8 @@ class ScanAnalysis:
             self.legend,
             self.model_name,
             cautions=self.cautions,
+            prediction_set=self.prediction_set or (),
+            calibrated_confidence=self.calibrated_confidence,
         )
 
     def scan_png(self) -> bytes:
@@ -246,6 +255,12 @@ class ScanAnalysis:
                 "runner_up_probability": round(self.runner_up_probability, 6),
                 "trusted": self.trusted,
                 "cautions": list(self.cautions),
+                "calibrated_confidence": None
+                if self.calibrated_confidence is None
+                else round(self.calibrated_confidence, 6),
+                "prediction_set_95": None
+                if self.prediction_set is None
+                else list(self.prediction_set),
             },
             "slice_plane": {
                 "plane": self.plane,
@@ -295,6 +310,7 @@ def analyse_scan(
     method: str = "gradcam",
     model_name: str = "model",
     detector: FeatureDetector | None = None,
+    uncertainty: Uncertainty | None = None,
 ) -> ScanAnalysis:
     """Classify one scan, map where the model looked, and check it looks like an MRI.
 
@@ -307,6 +323,8 @@ def analyse_scan(
         model_name: how the report and the explanation name the model.
         detector: the model's OOD feature detector (``<model>.ood.npz``), or None to run
             the image checks only.
+        uncertainty: the model's temperature and conformal thresholds (its card's
+            ``uncertainty``, :meth:`Uncertainty.from_dict`), or None to show neither.
     """
     compiled = model if isinstance(model, CompiledModel) else CompiledModel(model)
     started = time.perf_counter()
@@ -316,6 +334,11 @@ def analyse_scan(
     predicted = np.argmax(probabilities, axis=-1).astype(np.int32)
     prediction_ms = _elapsed_ms(started)
     plane, plane_probabilities = predict_plane(pixels)
+    calibrated_confidence, prediction_set = None, None
+    if uncertainty is not None:
+        calibrated_confidence = float(uncertainty.calibrated(probabilities)[0, predicted[0]])
+        in_set = uncertainty.sets(probabilities)[0]
+        prediction_set = tuple(name for name, kept in zip(CLASS_NAMES, in_set, strict=True) if kept)
 
     started = time.perf_counter()
     raw = compiled.maps(batch, method, predicted)[0]
@@ -346,6 +369,8 @@ def analyse_scan(
             plane_probabilities,
             int(predicted[0]),
         ),
+        calibrated_confidence=calibrated_confidence,
+        prediction_set=prediction_set,
         prediction_ms=prediction_ms,
         saliency_ms=saliency_ms,
     )

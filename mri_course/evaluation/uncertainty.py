@@ -79,6 +79,29 @@ class Uncertainty:
         )
 
 
+def set_in_words(classes: Sequence[str]) -> str:
+    """A prediction set as a reader says it: ``"glioma or meningioma"``.
+
+    An empty set (every class scored above its threshold: a scan unlike the calibration
+    scans) is said as such rather than hidden.
+    """
+    names = list(classes)
+    if not names:
+        return "no class (the scan is unlike every scan the set was calibrated on)"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def guarantee(alpha: float = ALPHA) -> str:
+    """What a conformal set promises, and what it assumes, in one sentence."""
+    return (
+        f"For scans drawn like the course's test scans, a set made this way holds the true "
+        f"class {100 * (1 - alpha):.0f} times in 100; a scan unlike them (another scanner, "
+        "framing or slice plane) has no such guarantee."
+    )
+
+
 def fit_uncertainty(
     probabilities: np.ndarray, labels: np.ndarray, alpha: float = ALPHA
 ) -> Uncertainty:

@@ -21,7 +21,13 @@ from mri_course.config import Settings, load_settings
 from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
 from mri_course.explain.offline import OFFLINE_HEADING, Explanation, offline_explanation
 from mri_course.explain.parse import AnswerError, parse_answer
-from mri_course.explain.prompt import FactsError, PredictionFacts, build_prompt, caution_lines
+from mri_course.explain.prompt import (
+    FactsError,
+    PredictionFacts,
+    build_prompt,
+    caution_lines,
+    uncertainty_lines,
+)
 
 __all__ = [
     "OFFLINE_HEADING",
@@ -73,7 +79,7 @@ def explain(
     key = api_key or settings.gemini_api_key
     try:
         text = ask_gemini(
-            build_prompt(facts) + caution_lines(facts),
+            build_prompt(facts) + uncertainty_lines(facts) + caution_lines(facts),
             bytes(scan_png),
             bytes(overlay_png),
             api_key=key,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mri_course.evaluation.uncertainty import set_in_words
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
 from mri_course.explain.prompt import PredictionFacts, percent
 from mri_course.saliency.names import METHODS
@@ -98,11 +99,18 @@ def _certainty(facts: PredictionFacts) -> str:
 
 
 def _summary(facts: PredictionFacts) -> str:
-    return (
+    summary = (
         f"The classifier {facts.model_name} predicts {CLASS_LABELS[facts.predicted_class]} "
         f"with {percent(facts.confidence)} confidence; the runner-up is "
         f"{CLASS_LABELS[facts.runner_up]} at {percent(facts.runner_up_probability)}. "
         + _certainty(facts)
+    )
+    if facts.calibrated_confidence is None:
+        return summary
+    return (
+        f"{summary} Calibrated on the validation scans, its confidence is "
+        f"{percent(facts.calibrated_confidence)}, and its 95% prediction set is "
+        f"{set_in_words(facts.prediction_set)}."
     )
 
 

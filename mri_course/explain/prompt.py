@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import set_in_words
 from mri_course.saliency.names import METHODS
 from mri_course.saliency.summary import RegionSummary
 
@@ -41,6 +42,11 @@ class PredictionFacts:
     # Where the measured evidence says to trust this prediction less (the plane, fragility;
     # mri_course.audit.caution), in sentences the explanation must repeat.
     cautions: tuple[str, ...] = ()
+    # The 95% conformal prediction set and the temperature-scaled confidence of the
+    # predicted class (mri_course.evaluation.uncertainty); empty / None when the model's
+    # card has no calibration.
+    prediction_set: tuple[str, ...] = ()
+    calibrated_confidence: float | None = None
 
     @property
     def method(self) -> str:
@@ -69,6 +75,8 @@ class PredictionFacts:
         colour_legend: str,
         model_name: str,
         cautions: Sequence[str] = (),
+        prediction_set: Sequence[str] = (),
+        calibrated_confidence: float | None = None,
     ) -> PredictionFacts:
         """Check one scan's softmax output (``model.predict(x)[0]``, in the order of
         ``class_names``) and gather it with the map's region summary, the overlay's colour
@@ -105,6 +113,17 @@ class PredictionFacts:
                 "colour_legend is empty: pass the legend of the overlay as drawn, e.g. "
                 '"dark red = strongest attention, ..., blue = weakest".'
             )
+        unknown = [name for name in prediction_set if name not in CLASS_NAMES]
+        if unknown:
+            raise FactsError(
+                f"the prediction set names {unknown}, not classes of the course; pass class "
+                f"names from {list(CLASS_NAMES)}."
+            )
+        if calibrated_confidence is not None and not 0 <= calibrated_confidence <= 1:
+            raise FactsError(
+                f"calibrated_confidence {calibrated_confidence} is not between 0 and 1: pass "
+                "the temperature-scaled probability of the predicted class."
+            )
         given = dict(zip(names, values.tolist(), strict=True))
         by_class = {name: given[name] for name in CLASS_NAMES}
         first, second = sorted(by_class, key=by_class.__getitem__, reverse=True)[:2]
@@ -118,6 +137,8 @@ class PredictionFacts:
             region_summary=region_summary,
             colour_legend=colour_legend.strip(),
             cautions=tuple(cautions),
+            prediction_set=tuple(prediction_set),
+            calibrated_confidence=calibrated_confidence,
         )
 
 
@@ -204,6 +225,22 @@ def build_prompt(facts: PredictionFacts) -> str:
             "classifier relied on, and whether they fall on the brain or outside it.",
             '- "caveats": a list of short caveats. One must say that this is not a diagnosis '
             "and that only a radiologist reading the scan can say what it shows.",
+        ]
+    )
+
+
+def uncertainty_lines(facts: PredictionFacts) -> str:
+    """The calibrated confidence and the 95% prediction set, as lines
+    :func:`mri_course.explain.explain` adds to the prompt (empty without a calibration)."""
+    if facts.calibrated_confidence is None:
+        return ""
+    return "\n".join(
+        [
+            "",
+            "Calibrated uncertainty the course measured (mention both in the summary):",
+            f"- confidence after calibration: {percent(facts.calibrated_confidence)}",
+            f"- 95% prediction set: {set_in_words(facts.prediction_set)} (a set that holds "
+            "the true class 95 times in 100 for scans like the course's test scans)",
         ]
     )
 
