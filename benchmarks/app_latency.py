@@ -36,8 +36,9 @@ from mri_course.data.locate import find_dataset_root
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.synthetic import render_scan
+from mri_course.evaluation.uncertainty import Uncertainty
 from mri_course.io import atomic_write_text
-from mri_course.models.shipped import SHIPPED_CNN
+from mri_course.models.shipped import SHIPPED_CNN, shipped_card
 from mri_course.saliency.maps import saliency_map
 from mri_course.saliency.names import APP_METHODS
 
@@ -78,14 +79,22 @@ def models() -> dict:
 
     found = {}
     started = time.perf_counter()
+    uncertainty = None
     if SHIPPED_CNN.is_file():
         cnn, what = keras.models.load_model(SHIPPED_CNN), "compact CNN (shipped), 128 px"
+        card = shipped_card() or {}
+        if "uncertainty" in card:  # its calibrated confidence and 95% set, as the app shows
+            uncertainty = Uncertainty.from_dict(card["uncertainty"])
     else:
         cnn, what = build_compact_cnn(IMAGE_SIZE), "compact CNN (random weights), 128 px"
-    found[what] = (cnn, time.perf_counter() - started)
+    found[what] = (cnn, time.perf_counter() - started, uncertainty)
     started = time.perf_counter()
     xception = build_transfer_model(IMAGE_SIZE, None)
-    found["Xception transfer (random weights), 128 px"] = (xception, time.perf_counter() - started)
+    found["Xception transfer (random weights), 128 px"] = (
+        xception,
+        time.perf_counter() - started,
+        None,
+    )
     return found
 
 
@@ -104,7 +113,7 @@ def measure(count: int) -> dict:
         },
         "models": {},
     }
-    for name, (model, load_s) in models().items():
+    for name, (model, load_s, uncertainty) in models().items():
         started = time.perf_counter()
         compiled = CompiledModel(model)
         compile_s = time.perf_counter() - started
@@ -116,7 +125,7 @@ def measure(count: int) -> dict:
                 started = time.perf_counter()
                 scan = read_scan(data, "scan")
                 read_ms = 1000 * (time.perf_counter() - started)
-                analysis = analyse_scan(compiled, scan.pixels, method, name)
+                analysis = analyse_scan(compiled, scan.pixels, method, name, None, uncertainty)
                 analysis.overlay_png()
                 timings["read"].append(read_ms)
                 timings["predict"].append(analysis.prediction_ms)
