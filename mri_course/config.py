@@ -226,6 +226,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         seed = int(seed_text)
     except ValueError:
         raise SettingsError(f"{SEED_ENV}={seed_text!r} is not an integer, e.g. 42.") from None
+    if not 0 <= seed < 2**32:  # NumPy's and Keras' global seeds take 32 bits, unsigned
+        raise SettingsError(
+            f"{SEED_ENV}={seed_text!r} is out of range: use a whole number from 0 to "
+            f"{2**32 - 1}, e.g. 42."
+        )
     return Settings(
         profile=profile,
         data_dir=_path_setting(env, DATA_ENV),

@@ -56,6 +56,10 @@ def large_png() -> bytes:
     return encode(Image.new("L", (8000, 6000)), "PNG")
 
 
+def thin_strip() -> bytes:
+    return encode(Image.fromarray(np.full((32, 4128), 90, dtype=np.uint8)), "PNG")
+
+
 BAD_UPLOADS: dict[str, tuple[str, Callable[[], bytes], str]] = {
     # case: (file name, bytes maker, words the message must hold)
     "empty file": ("empty.png", lambda: b"", "is empty (0 bytes)"),
@@ -65,6 +69,7 @@ BAD_UPLOADS: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "animated gif": ("animation.gif", animated_gif, "holds 3 frames"),
     "decompression bomb": ("bomb.png", decompression_bomb, "too large to open safely"),
     "very large image": ("huge.png", large_png, "8000 x 6000 pixels, too large"),
+    "thin strip": ("strip.png", thin_strip, "4128 x 32 pixels, a strip rather than a slice"),
 }
 """Every bad upload of the issue; the app must show its message and keep working."""
 

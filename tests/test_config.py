@@ -54,6 +54,10 @@ def test_an_unknown_profile_names_the_setting_and_the_choices():
 def test_a_bad_seed_names_the_setting():
     with pytest.raises(SettingsError, match="MRI_COURSE_SEED='abc' is not an integer"):
         load_settings({"MRI_COURSE_SEED": "abc"})
+    for bad in ("-5", str(2**70), str(2**32)):
+        with pytest.raises(SettingsError, match=f"MRI_COURSE_SEED='{bad}' is out of range"):
+            load_settings({"MRI_COURSE_SEED": bad})
+    assert load_settings({"MRI_COURSE_SEED": str(2**32 - 1)}).seed == 2**32 - 1
 
 
 def test_with_profile_switches_only_the_profile(tmp_path):

@@ -124,3 +124,9 @@ def test_the_robust_augmentation_keeps_black_black_and_the_range():
     assert not np.array_equal(robust, images)
     names = [type(layer).__name__ for layer in make_augmentation(0, "robust").layers]
     assert {"RandomZoom", "RandomTranslation", "RandomRotation", "RandomGain"} <= set(names)
+
+
+def test_an_image_too_thin_to_fit_is_refused_with_its_size():
+    with pytest.raises(ValueError, match="4128 x 32 pixels is too thin to fit into 128 x 128"):
+        prepare_pixels(np.zeros((32, 4128, 3), dtype=np.uint8), 128)
+    assert prepare_pixels(np.zeros((32, 4096, 3), dtype=np.uint8), 128).shape == (128, 128, 3)

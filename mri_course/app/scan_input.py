@@ -19,6 +19,9 @@ from PIL import Image, UnidentifiedImageError
 from mri_course.data.decode import DecodeError, decode_image
 
 MIN_SIDE = 32
+MAX_ASPECT = 8
+"""Long side over short side: the dataset's scans stay under 2; a strip of 32 x 4128 is no
+slice of a head, and fitted into the model's square it would shrink to under one pixel."""
 MAX_PIXELS = 40_000_000  # a 6000 x 6000 scan is far more than any MRI slice needs
 UPLOAD_TYPES = ("jpg", "jpeg", "png", "gif", "bmp")
 
@@ -99,7 +102,8 @@ def read_scan(data: bytes, name: str = "upload") -> ScanInput:
     """Decode an uploaded file into the model's input layout, or explain why not.
 
     Raises:
-        ScanInputError: empty, not an image, truncated, animated, too small or too large.
+        ScanInputError: empty, not an image, truncated, animated, too small, too large or
+            a thin strip.
     """
     if not data:
         raise ScanInputError(f"{name} is empty (0 bytes). Upload a JPEG or PNG scan.")
@@ -122,6 +126,11 @@ def read_scan(data: bytes, name: str = "upload") -> ScanInput:
     except (OSError, SyntaxError, ValueError) as error:
         raise ScanInputError(f"{name} could not be read as an image ({error}).") from None
     check_dimensions(name, width, height, frames)
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ScanInputError(
+            f"{name} is {width} x {height} pixels, a strip rather than a slice of a head "
+            f"(more than {MAX_ASPECT} times longer than wide). Upload one whole slice."
+        )
     try:
         decoded = decode_image(data, max_pixels=MAX_PIXELS)
     except DecodeError as error:

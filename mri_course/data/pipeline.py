@@ -78,7 +78,18 @@ def resize_for_model(image: tf.Tensor, image_size: int) -> tf.Tensor:
 
 
 def prepare_pixels(pixels: np.ndarray, image_size: int) -> np.ndarray:
-    """One decoded ``uint8`` RGB image -> the model's float32 input, exactly as in training."""
+    """One decoded ``uint8`` RGB image -> the model's float32 input, exactly as in training.
+
+    Raises:
+        ValueError: the image is so thin that fitting it would shrink its short side below
+            one pixel (TensorFlow's resize would fail with a message about dimensions).
+    """
+    height, width = np.shape(pixels)[:2]
+    if min(height, width) * image_size < max(height, width):
+        raise ValueError(
+            f"an image of {width} x {height} pixels is too thin to fit into {image_size} x "
+            f"{image_size}: its short side would shrink below one pixel"
+        )
     fitted = resize_for_model(tf.convert_to_tensor(pixels, dtype=tf.uint8), image_size)
     return fitted.numpy().astype(np.float32)
 
