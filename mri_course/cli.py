@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from mri_course.config import SettingsError, load_settings
+from mri_course.io import FolderNotWritableError, check_writable_folder
 
 
 def _settings(args: argparse.Namespace):
@@ -112,6 +113,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         return 2
     command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    check_writable_folder(settings.models_dir, "trained model")
     recipe = recipe_for(args.kind, settings.profile)
     if args.augmentation:
         from mri_course.data.augment import AUGMENTATIONS
@@ -214,6 +216,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mri_course.io import atomic_write_text
 
     settings = _settings(args)
+    out = check_writable_folder(args.out or settings.models_dir / "reports", "evaluation report")
     model, card, name, source = _model_to_evaluate(args.model, settings)
     survey = _survey(args)
     split = (card or {}).get("data", {}).get("split", {})
@@ -223,7 +226,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model, survey.splits(val_fraction, seed), survey.brief_splits(), name, source
     )
     print(report.to_text())
-    out = args.out or settings.models_dir / "reports"
     for suffix, text in (
         (".evaluation.json", report.to_json()),
         (".evaluation.md", report.to_markdown()),
@@ -245,6 +247,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from mri_course.io import atomic_write_text
 
     settings = _settings(args)
+    out_folder = check_writable_folder(args.out or settings.models_dir / "reports", "audit")
     model, _, name, source = _model_to_evaluate(args.model, settings)
     found: dict = {"model": name, "source": source}
     if {"metadata", "stress"} & set(args.only):
@@ -274,7 +277,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 f"{outcome.changed_share:.1%} changed)"
             )
         found["stress_clean_test"] = result.summary()
-    out = Path(args.out or settings.models_dir / "reports") / f"{name}.audit.json"
+    out = out_folder / f"{name}.audit.json"
     written = atomic_write_text(out, json.dumps(found, indent=2) + "\n")
     print(f"wrote {written}")
     return 0
@@ -400,7 +403,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SettingsError, DatasetNotFoundError, FileNotFoundError, ValueError) as error:
+    except (
+        SettingsError,
+        DatasetNotFoundError,
+        FileNotFoundError,
+        FolderNotWritableError,
+        ValueError,
+    ) as error:
         print(f"mri-course: {error}", file=sys.stderr)
         return 2
 

@@ -40,6 +40,29 @@ def temporary_beside(path: Path | str, suffix: str = ".tmp") -> Path:
     return Path(temporary)
 
 
+class FolderNotWritableError(OSError):
+    """A folder the course must write to cannot be created or written; says which and why."""
+
+
+def check_writable_folder(folder: Path | str, what: str) -> Path:
+    """Create ``folder`` if needed and prove it takes a file, before any long work starts.
+
+    A training run that finds out at its end that it cannot save has wasted the run; this
+    makes the same check first, with a message that names the folder and the setting.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary_beside(folder / ".write-test").unlink()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise FolderNotWritableError(
+            f"cannot write the {what} to {folder} ({reason}): choose a folder you can write "
+            "to, e.g. with MRI_COURSE_MODELS or --out"
+        ) from None
+    return folder
+
+
 def fsync_file(path: Path | str) -> None:
     """Flush a written file to the disk, so a rename after it cannot expose lost data."""
     with open(path, "rb") as file:

@@ -124,3 +124,17 @@ def test_an_unknown_augmentation_is_refused_before_training(capsys):
     assert main(["train", "cnn", "--profile", "fast", "--augmentation", "heavy"]) == 2
     err = capsys.readouterr().err
     assert "--augmentation must be one of none, light, full, robust" in err and "'heavy'" in err
+
+
+@pytest.mark.parametrize("command", [["train", "cnn"], ["evaluate", "cnn"], ["audit", "cnn"]])
+def test_a_folder_that_cannot_be_written_is_named_before_any_work(command, tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a file where the folder should be")
+    folder = ["--out", str(blocked / "reports")] if command[0] != "train" else []
+    env = {"MRI_COURSE_MODELS": str(blocked / "models")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert main([*command, "--profile", "fast", *folder]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the" in err and str(blocked) in err and "Traceback" not in err
