@@ -130,7 +130,11 @@ def choose_scan(settings: Settings) -> ScanInput | None:
     if source == UPLOAD:
         uploaded = st.file_uploader(
             "A brain MRI slice (JPEG or PNG)",
-            type=list(UPLOAD_TYPES),
+            # Extensions for the browser's file dialog; with a MIME type in the list,
+            # Streamlit skips its own server-side extension check, which raises outside
+            # the app's handling for a client that sends another name anyway. The app
+            # checks the name itself, below.
+            type=[*UPLOAD_TYPES, "image/png"],
             key="upload",
             help="One axial, coronal or sagittal slice, as in the Kaggle dataset.",
         )
@@ -138,6 +142,14 @@ def choose_scan(settings: Settings) -> ScanInput | None:
             st.info("Upload a scan to see the prediction, the saliency map and an explanation.")
             return None
         data, name = uploaded.getvalue(), uploaded.name
+        if Path(name).suffix.lower().lstrip(".") not in UPLOAD_TYPES:
+            st.error(
+                f"{name}: the uploader only takes "
+                f"{', '.join('.' + t for t in UPLOAD_TYPES)} files. Save the scan as a JPEG "
+                "or PNG and upload it again.",
+                icon=":material/error:",
+            )
+            return None
     else:
         scans = loaders.sample_scans(str(root))
         label = st.selectbox(

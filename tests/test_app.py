@@ -269,3 +269,13 @@ def test_the_shipped_cnn_analyses_a_scan(app_env):
     assert_analysed(at)
     assert "shipped" in at.metric[0].label
     assert any("128 x 128" in caption for caption in at.image[0].captions)
+
+
+@pytest.mark.parametrize("name", ["scan.tiff", "scan.webp", "favicon.ico"])
+def test_a_name_the_uploader_does_not_allow_gets_a_message_not_an_exception(app_env, name):
+    at = upload(started(), name, scan_png())
+    assert not at.exception, at.exception
+    extension = name.rsplit(".", 1)[1]
+    assert any("only takes" in e.value and extension in e.value for e in at.error), texts(at)
+    again = upload(at, "scan.png", scan_png())
+    assert not again.exception and again.metric, "the next upload works"
