@@ -29,6 +29,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PROFILE_ENV = "MRI_COURSE_PROFILE"
 DATA_ENV = "MRI_COURSE_DATA"
@@ -145,7 +146,7 @@ class Settings:
     def _describe_gemini(self) -> str:
         """The Gemini settings in words: whether a key is set, never the key itself."""
         key = "API key set" if self.gemini_api_key else "no API key: offline explanations"
-        where = f", at {self.gemini_base_url}" if self.gemini_base_url else ""
+        where = f", at {redact_url(self.gemini_base_url)}" if self.gemini_base_url else ""
         return f"{self.gemini_model}{where}, {key}"
 
 
@@ -206,11 +207,43 @@ def _timeout_setting(environ: Mapping[str, str]) -> float:
 
 
 def _gemini_key(environ: Mapping[str, str]) -> str | None:
+    """The first key set; refused, without echoing it, when it cannot be a key (a space, a
+    line break or a non-ASCII character: a paste gone wrong, which the HTTP library would
+    otherwise report as a network fault)."""
     for name in GEMINI_KEY_ENVS:
         value = environ.get(name, "").strip()
         if value:
+            if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
+                raise SettingsError(
+                    f"{name} holds a space, a line break or another character no API key has: "
+                    "set it again, the key alone on one line."
+                )
             return value
     return None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any login details replaced by ``***`` (``http://user:pass@host`` ->
+    ``http://***@host``), so a base URL can be shown, logged and saved."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _base_url(environ: Mapping[str, str]) -> str | None:
+    value = environ.get(GEMINI_BASE_URL_ENV, "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{GEMINI_BASE_URL_ENV}={redact_url(value)!r} is not an http(s) address with a "
+            "host, e.g. http://127.0.0.1:8080"
+        )
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -239,7 +272,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         seed=seed,
         xception_weights=_path_setting(env, XCEPTION_WEIGHTS_ENV),
         gemini_model=env.get(GEMINI_MODEL_ENV, "").strip() or DEFAULT_GEMINI_MODEL,
-        gemini_base_url=env.get(GEMINI_BASE_URL_ENV, "").strip() or None,
+        gemini_base_url=_base_url(env),
         gemini_timeout_s=_timeout_setting(env),
         gemini_api_key=_gemini_key(env),
     )

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mri_course.config import PROFILES, SettingsError, load_settings
+from mri_course.config import PROFILES, SettingsError, load_settings, redact_url
 
 
 def test_defaults_are_the_cpu_profile_and_seed_42(tmp_path):
@@ -70,3 +70,21 @@ def test_with_profile_switches_only_the_profile(tmp_path):
 
 def test_models_folder_defaults_to_the_checkout():
     assert load_settings({}).models_dir == Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.parametrize("key", ["AIza-abc\n", "AIza abc", "AIza\u00e9abc", "AIza\tb"])
+def test_a_key_that_cannot_be_a_key_is_refused_without_showing_it(key):
+    with pytest.raises(SettingsError, match="GEMINI_API_KEY holds a space") as raised:
+        load_settings({"GEMINI_API_KEY": key + "x"})
+    assert "abc" not in str(raised.value)
+
+
+def test_login_details_in_the_base_url_never_show():
+    url = "http://user:s3cret@127.0.0.1:8080/v1"
+    settings = load_settings({"MRI_COURSE_GEMINI_BASE_URL": url})
+    assert settings.gemini_base_url == url  # the SDK gets it whole
+    assert "s3cret" not in settings.describe() and "***@127.0.0.1:8080" in settings.describe()
+    assert redact_url("https://host/x") == "https://host/x"
+    for bad in ("ftp://host", "127.0.0.1:8080", "http://"):
+        with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_BASE_URL"):
+            load_settings({"MRI_COURSE_GEMINI_BASE_URL": bad})

@@ -432,6 +432,10 @@ def test_an_unreachable_gemini_is_a_network_fault(facts, stub):
     explanation = explain(facts, SCAN, OVERLAY, settings, sleep=FakeSleep())
     assert explanation.source == "offline"
     assert f"Could not reach Gemini at http://127.0.0.1:{port}" in explanation.notice
+    with_login = replace(settings, gemini_base_url=f"http://user:s3cret@127.0.0.1:{port}")
+    explanation = explain(facts, SCAN, OVERLAY, with_login, sleep=FakeSleep())
+    assert f"at http://***@127.0.0.1:{port}" in explanation.notice
+    assert "s3cret" not in explanation.notice and "user:" not in explanation.notice
 
 
 def test_no_key_gives_the_offline_explanation_without_a_network_call(facts, stub):

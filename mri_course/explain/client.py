@@ -18,11 +18,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx2  # the SDK's HTTP library
 from google import genai
 from google.genai import errors, types
 
+from mri_course.config import redact_url
 from mri_course.explain.parse import ANSWER_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -54,10 +56,15 @@ class RetryPolicy:
     max_total_delay_s: float = 8.0
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """``text`` without ``secret``, on one line and at most 200 characters."""
+def scrub(text: str, secret: str | None, url: str | None = None) -> str:
+    """``text`` without ``secret`` nor the login details of ``url``, on one line and at most
+    200 characters."""
     if secret:
         text = text.replace(secret, "[API key]")
+    if url and redact_url(url) != url:
+        text = text.replace(url, redact_url(url))
+        login = urlsplit(url).netloc.rpartition("@")[0]
+        text = text.replace(login + "@", "***@")
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:197] + "..."
 
@@ -181,7 +188,7 @@ def ask_gemini(
     except (concurrent.futures.TimeoutError, httpx2.TimeoutException):
         raise GeminiFault("timeout", f"Gemini did not answer within {timeout_s:g} s.") from None
     except httpx2.TransportError as error:  # refused, reset, unreachable
-        where = scrub(base_url or "Google's API", api_key)
+        where = scrub(redact_url(base_url) if base_url else "Google's API", api_key)
         raise GeminiFault(
             "network", f"Could not reach Gemini at {where} ({type(error).__name__})."
         ) from None
@@ -189,7 +196,7 @@ def ask_gemini(
         raise GeminiFault(
             "unexpected",
             f"The Gemini call failed unexpectedly ({type(error).__name__}: "
-            f"{scrub(str(error), api_key)}).",
+            f"{scrub(str(error), api_key, base_url)}).",
         ) from None
     finally:
         worker.shutdown(wait=False)
