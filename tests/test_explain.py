@@ -332,14 +332,43 @@ FAULTS = {
     "blocked": ([blocked_reply("SAFETY")], "declined to answer (blocked: SAFETY)", 1),
     "blocked candidate": ([empty_reply("SAFETY")], "declined to answer (finish reason: SAFETY)", 1),
     "empty": ([empty_reply("STOP")], "empty answer (finish reason: STOP)", 1),
-    "not JSON": ([answer_reply("I think it is a glioma.")], "expected shape: the answer is not", 1),
+    "a JSON list": ([answer_reply(["glioma"])], "expected shape: the answer is a JSON list", 1),
     "a proxy's page": ([StubReply(body="<html>Bad gateway</html>")], "failed unexpectedly", 1),
-    "missing field": (
-        [answer_reply({"summary": "S", "caveats": []})],
-        "expected shape: the answer lacks regions",
+    "no usable field": (
+        [answer_reply({"label": "glioma", "caveats": []})],
+        "expected shape: the answer lacks summary, regions",
         1,
     ),
 }
+
+
+SALVAGED = {
+    "plain text": ("I think it is a glioma.", "I think it is a glioma.", "plain text"),
+    "a caveat as a string": (
+        {**GOOD_ANSWER, "caveats": "Grad-CAM is coarse."},
+        GOOD_ANSWER["summary"],
+        "caveats missing or not as asked",
+    ),
+    "no regions": (
+        {"summary": "S", "caveats": []},
+        "S",
+        "regions missing or not as asked",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SALVAGED, ids=str)
+def test_an_answer_in_a_slightly_different_shape_is_used_and_says_so(facts, stub, case):
+    reply, summary, note = SALVAGED[case]
+    stub.reply_with(answer_reply(reply))
+    explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=FakeSleep())
+    assert explanation.source == "gemini" and explanation.summary == summary
+    assert note in explanation.notice
+    assert explanation.caveats[-1] == NOT_A_DIAGNOSIS
+    if case == "a caveat as a string":
+        assert explanation.caveats[0] == "Grad-CAM is coarse."
+    if case == "no regions":
+        assert "did not describe the regions" in explanation.regions
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
@@ -480,8 +509,9 @@ def test_the_key_never_appears_in_notices_logs_output_or_exceptions(
     caplog.set_level(logging.DEBUG)  # every logger: ours, the SDK's, httpx's
     stub.reply_with(reply)
     explanation = explain(facts, SCAN, OVERLAY, _settings(stub), sleep=FakeSleep())
-    assert explanation.source == "offline"
+    assert explanation.source == "offline" or reply is LEAKY_REPLIES[-1]  # that one is salvaged
     assert KEY not in explanation.notice and KEY not in explanation.to_markdown()
+    assert KEY not in explanation.to_text()
     with pytest.raises((GeminiFault, AnswerError)) as raised:
         text = ask_gemini(
             "prompt", SCAN, OVERLAY, api_key=KEY, model="m", base_url=stub.base_url,

@@ -20,7 +20,7 @@ from dataclasses import replace
 from mri_course.config import Settings, load_settings
 from mri_course.explain.client import GeminiFault, RetryPolicy, ask_gemini, scrub
 from mri_course.explain.offline import OFFLINE_HEADING, Explanation, offline_explanation
-from mri_course.explain.parse import AnswerError, parse_answer
+from mri_course.explain.parse import AnswerError, GeminiAnswer, parse_answer, salvage_answer
 from mri_course.explain.prompt import (
     FactsError,
     PredictionFacts,
@@ -48,6 +48,17 @@ logger = logging.getLogger(__name__)
 # Faults that may be gone at the next try; a missing or refused key, a retired model or a
 # blocked answer will not change by asking again
 PASSING_FAULTS = frozenset({"quota", "server", "timeout", "network", "unexpected"})
+
+
+def without_secret(answer: GeminiAnswer, key: str | None) -> GeminiAnswer:
+    """``answer`` with the API key, should a proxy or the model echo it, blanked out."""
+    if not key:
+        return answer
+    return GeminiAnswer(
+        answer.summary.replace(key, "[API key]"),
+        answer.regions.replace(key, "[API key]"),
+        tuple(caveat.replace(key, "[API key]") for caveat in answer.caveats),
+    )
 
 
 def explain(
@@ -96,9 +107,19 @@ def explain(
         fallback = offline_explanation(facts, notice=str(fault))
         return replace(fallback, retry_later=fault.kind in PASSING_FAULTS)
     except AnswerError as error:
-        notice = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
-        logger.warning("Gemini explanation not used: %s", notice)
-        return offline_explanation(facts, notice=notice)
+        salvaged = salvage_answer(text)
+        if salvaged is None:
+            notice = scrub(f"Gemini's answer did not have the expected shape: {error}.", key)
+            logger.warning("Gemini explanation not used: %s", notice)
+            return offline_explanation(facts, notice=notice)
+        answer, note = salvaged
+        answer = without_secret(answer, key)
+        logger.info("Gemini's answer used in part: %s", note)
+        caveats = (*facts.cautions, *(c for c in answer.caveats if c not in facts.cautions))
+        return Explanation(
+            answer.summary, answer.regions, caveats, "gemini", settings.gemini_model, note
+        )
+    answer = without_secret(answer, key)
     # The course's measured cautions lead the caveats in its own words, as the
     # not-a-diagnosis caveat ends them: neither depends on Gemini passing it on.
     caveats = (*facts.cautions, *(c for c in answer.caveats if c not in facts.cautions))

@@ -27,6 +27,10 @@ NOT_A_DIAGNOSIS = (  # the caveat every explanation carries
 )
 
 
+MISSING_SUMMARY = "(Gemini gave no summary.)"
+MISSING_REGIONS = "(Gemini did not describe the regions separately.)"
+
+
 class AnswerError(ValueError):
     """Gemini's answer does not have the agreed shape; the message says what is wrong."""
 
@@ -107,4 +111,55 @@ def parse_answer(text: str) -> GeminiAnswer:
     kept = [item.strip() for item in caveats if item.strip()]
     return GeminiAnswer(
         summary=texts["summary"], regions=texts["regions"], caveats=with_diagnosis_caveat(kept)
+    )
+
+
+def salvage_answer(text: str) -> tuple[GeminiAnswer, str] | None:
+    """What is usable of an answer :func:`parse_answer` refused, with a note saying what was
+    off; None when nothing is.
+
+    A healthy answer in a slightly different shape (plain text, a caveat given as a string
+    instead of a list, one field missing) still explains the prediction: throwing it away
+    for the offline text would hide it from the user. Plain text becomes the summary; a
+    missing field is said to be missing, never invented. The not-a-diagnosis caveat is
+    added as always.
+    """
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
+    try:
+        data = json.loads(fenced.group(1) if fenced else body)
+    except json.JSONDecodeError:
+        plain = " ".join(body.split())
+        if not plain:
+            return None
+        answer = GeminiAnswer(plain, MISSING_REGIONS, with_diagnosis_caveat(()))
+        return (
+            answer,
+            "Gemini answered in plain text, not in the expected fields: shown as it came.",
+        )
+    if not isinstance(data, dict):
+        return None
+    fields = {
+        name: data[name].strip() if isinstance(data.get(name), str) else ""
+        for name in ("summary", "regions")
+    }
+    if not any(fields.values()):
+        return None
+    caveats = data.get("caveats", [])
+    caveats = [caveats] if isinstance(caveats, str) else caveats
+    kept = (
+        [c.strip() for c in caveats if isinstance(c, str) and c.strip()]
+        if isinstance(caveats, list)
+        else []
+    )
+    off = [name for name, value in fields.items() if not value]
+    off += [] if isinstance(data.get("caveats"), list) else ["caveats"]
+    answer = GeminiAnswer(
+        fields["summary"] or MISSING_SUMMARY,
+        fields["regions"] or MISSING_REGIONS,
+        with_diagnosis_caveat(kept),
+    )
+    return answer, (
+        f"Gemini's answer was not quite in the expected shape ({', '.join(off)} missing or "
+        "not as asked): its usable parts are shown."
     )
