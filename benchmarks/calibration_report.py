@@ -90,6 +90,8 @@ def set_figures(sets: np.ndarray, labels: np.ndarray, right: np.ndarray) -> dict
         },
         "errors": int((~right).sum()),
         "errors_with_several_classes": int((sizes[~right] > 1).sum()),
+        # an error whose set is not just the predicted class: empty, or 2+ classes
+        "errors_flagged": int((sizes[~right] != 1).sum()),
     }
 
 
@@ -288,8 +290,8 @@ def to_markdown(report: dict) -> str:
         "",
         "| subset | sets | holds the truth | mean size | "
         + " | ".join(CLASS_NAMES)
-        + " | errors with a 2+ class set |",
-        "|---|---|---:|---:|" + "---:|" * len(CLASS_NAMES) + "---:|",
+        + " | errors with a 2+ class set | errors flagged (set empty or 2+) |",
+        "|---|---|---:|---:|" + "---:|" * len(CLASS_NAMES) + "---:|---:|",
     ]
     for name, s in report["subsets"].items():
         for kind, f in s["sets"].items():
@@ -297,7 +299,8 @@ def to_markdown(report: dict) -> str:
             lines.append(
                 f"| {name} | {kind} | {_pct(f['coverage'])} | {f['mean_size']:.3f} | "
                 + " | ".join(_pct(per[c]) for c in CLASS_NAMES)
-                + f" | {f['errors_with_several_classes']} of {f['errors']} |"
+                + f" | {f['errors_with_several_classes']} of {f['errors']} | "
+                f"{f['errors_flagged']} of {f['errors']} |"
             )
     mapie = report["mapie"]
     lines += [
