@@ -29,7 +29,6 @@ import platform
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import brier_score_loss, log_loss
 
 from mri_course import load_settings
@@ -45,6 +44,7 @@ from mri_course.evaluation.conformal import accuracy_coverage, coverage_by_class
 from mri_course.evaluation.uncertainty import fit_uncertainty
 from mri_course.io import atomic_write_text, sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
+from mri_course.testing.given_probabilities import GivenProbabilities
 
 SHIFTS = ("border_crop_15", "rotation_10", "zoom_out_10", "brightness_x1.3", "contrast_x0.6")
 CLASSES = list(range(len(CLASS_NAMES)))
@@ -178,22 +178,10 @@ def selective(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     return found
 
 
-class _GivenProbabilities(ClassifierMixin, BaseEstimator):
-    def fit(self, x, y):
-        self.classes_ = np.arange(x.shape[1])
-        return self
-
-    def predict_proba(self, x):
-        return np.asarray(x)
-
-    def predict(self, x):
-        return np.asarray(x).argmax(axis=1)
-
-
 def mapie_agreement(val_scaled, val_labels, test_scaled, ours) -> dict:
     from mapie.classification import SplitConformalClassifier
 
-    estimator = _GivenProbabilities().fit(val_scaled, val_labels)
+    estimator = GivenProbabilities().fit(val_scaled, val_labels)
     mapie = SplitConformalClassifier(estimator, confidence_level=0.95, prefit=True)
     mapie.conformalize(val_scaled, val_labels)
     _, theirs = mapie.predict_set(test_scaled)

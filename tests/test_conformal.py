@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import log_loss
 
 from mri_course.evaluation.conformal import (
@@ -16,6 +15,7 @@ from mri_course.evaluation.conformal import (
     fit_conformal,
 )
 from mri_course.evaluation.temperature import fit_temperature, scale_probabilities
+from mri_course.testing.given_probabilities import GivenProbabilities
 
 
 def _calibrated(n: int, seed: int, classes: int = 4, sharpness: float = 3.0):
@@ -26,28 +26,13 @@ def _calibrated(n: int, seed: int, classes: int = 4, sharpness: float = 3.0):
     return probabilities, labels
 
 
-class _GivenProbabilities(ClassifierMixin, BaseEstimator):
-    """A fitted 'classifier' whose predict_proba returns its input: MAPIE then conformalizes
-    exactly the probabilities the course's code gets."""
-
-    def fit(self, x, y):
-        self.classes_ = np.arange(x.shape[1])
-        return self
-
-    def predict_proba(self, x):
-        return np.asarray(x)
-
-    def predict(self, x):
-        return np.asarray(x).argmax(axis=1)
-
-
 @pytest.mark.parametrize("alpha", [0.05, 0.1, 0.2])
 def test_lac_thresholds_and_sets_agree_with_mapie(alpha):
     from mapie.classification import SplitConformalClassifier
 
     calibration, calibration_labels = _calibrated(400, seed=1)
     new, _ = _calibrated(300, seed=2)
-    estimator = _GivenProbabilities().fit(calibration, calibration_labels)
+    estimator = GivenProbabilities().fit(calibration, calibration_labels)
     mapie = SplitConformalClassifier(estimator, confidence_level=1 - alpha, prefit=True)
     mapie.conformalize(calibration, calibration_labels)
     _, mapie_sets = mapie.predict_set(new)
