@@ -39,7 +39,7 @@ from mri_course.data.locate import locate_dataset
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.survey import survey_dataset
-from mri_course.evaluation import expected_calibration_error, predict
+from mri_course.evaluation import bootstrap_interval, expected_calibration_error, predict
 from mri_course.evaluation.conformal import accuracy_coverage, coverage_by_class, fit_conformal
 from mri_course.evaluation.uncertainty import fit_uncertainty
 from mri_course.io import atomic_write_text, sha256_of_file
@@ -55,14 +55,15 @@ def _normalised(probabilities: np.ndarray) -> np.ndarray:
     return values / values.sum(axis=1, keepdims=True)
 
 
-def _ece_interval(probabilities: np.ndarray, labels: np.ndarray, seed: int = 0) -> list[float]:
-    """A 95% percentile bootstrap interval of the ECE (scans resampled with replacement)."""
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(1000):
-        rows = rng.integers(0, len(labels), len(labels))
-        values.append(expected_calibration_error(probabilities[rows], labels[rows]))
-    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+def _ece_interval(probabilities: np.ndarray, labels: np.ndarray) -> list[float]:
+    """A 95% percentile bootstrap interval of the ECE: the scans' row numbers resampled."""
+    rows = np.arange(len(labels))
+
+    def ece(picked: np.ndarray) -> float:
+        picked = picked.astype(int)
+        return expected_calibration_error(probabilities[picked], labels[picked])
+
+    return list(bootstrap_interval(rows, ece, resamples=1000))
 
 
 def calibration_figures(raw: np.ndarray, scaled: np.ndarray, labels: np.ndarray) -> dict:

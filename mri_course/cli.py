@@ -126,11 +126,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             return 2
         recipe = replace(recipe, augmentation=args.augmentation)
-    survey, repeats = None, None
+    survey, repeats = _survey(args), None  # once: the run, the repeats and the calibration
     if args.balance_planes:
         from mri_course.audit.planes import plane_balancing_repeats
 
-        survey = _survey(args)
         training = [r for r in survey.usable_records if r.split == "Training"]
         repeats = plane_balancing_repeats(training)
     try:
@@ -151,7 +150,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mri_course.evaluation.uncertainty import record_uncertainty
     from mri_course.training.save import load_card
 
-    splits = (survey or _survey(args)).splits(settings.profile.val_fraction, settings.seed)
+    splits = survey.splits(settings.profile.val_fraction, settings.seed)
     fitted = record_uncertainty(result.model, result.path, splits.val)
     card = load_card(result.path)
     print(f"saved {result.path} (model card: {result.path.with_suffix('.card.json').name})")
