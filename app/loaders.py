@@ -11,11 +11,15 @@ Streamlit runs the whole page script again on every click. Two caches keep that 
 
 Arguments whose names start with ``_`` are not hashed into the key: the explanation cache
 is keyed by the scan's fingerprint, the model and the method, not by the PNG bytes.
+
+A third object lives for the whole process too: the Gemini back-off
+(:class:`mri_course.explain.GeminiBackoff`, in ``st.cache_resource``). After a quota, server,
+timeout or network fault every rerun and every visitor get the offline explanation at once
+for a short while, instead of asking Gemini again and waiting the whole timeout on each click.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -25,13 +29,14 @@ import streamlit as st
 
 from mri_course.app.analysis import CompiledModel
 from mri_course.app.ood import FeatureDetector, detector_for
-from mri_course.config import GEMINI_KEY_ENVS, Settings
+from mri_course.config import GEMINI_KEY_ENVS, Settings, key_problem
 from mri_course.data.locate import find_dataset_root
 from mri_course.data.release import CLASS_NAMES
 from mri_course.evaluation.uncertainty import Uncertainty
-from mri_course.explain import Explanation, PredictionFacts, explain
+from mri_course.explain import Explanation, GeminiBackoff, PredictionFacts, explain
+from mri_course.explain.backoff import gemini_setup
 from mri_course.training.registry import ModelEntry
-from mri_course.training.save import card_path, load_card
+from mri_course.training.save import checked_card
 
 logger = logging.getLogger("mri_course.app")
 
@@ -48,10 +53,11 @@ class LoadedModel:
     compiled: CompiledModel
     detector: FeatureDetector | None  # None: no usable <model>.ood.npz beside the model
     detector_note: str  # why there is no detector ("" when there is one)
-    card: dict | None
+    card: dict | None  # None also for a card of another version of the model file
     uncertainty: Uncertainty | None  # the card's calibration (mri-course calibrate), if any
     load_seconds: float
     modified: float  # the file's mtime when it was loaded: part of every cache key
+    card_note: str = ""  # why there is no card, or why it is unchecked ("" when checked)
 
 
 @st.cache_resource(show_spinner="Loading the model (once for the whole server)...", max_entries=6)
@@ -64,7 +70,9 @@ def load_model(path: str, modified: float) -> LoadedModel:
     model_path = Path(path)
     compiled = CompiledModel(keras.models.load_model(model_path, compile=False))
     compiled.warm_up()
-    card = load_card(model_path) if card_path(model_path).is_file() else None
+    card, card_note = checked_card(model_path)  # a stale card is left out, not trusted
+    if card_note:
+        logger.warning("%s: %s", model_path, card_note)
     detector, detector_note = detector_for(model_path)
     seconds = time.perf_counter() - started
     logger.info("loaded %s in %.1f s (modified %s)", model_path, seconds, modified)
@@ -81,6 +89,7 @@ def load_model(path: str, modified: float) -> LoadedModel:
         uncertainty,
         seconds,
         modified,
+        card_note,
     )
 
 
@@ -93,7 +102,9 @@ def gemini_key(settings: Settings) -> tuple[str | None, str]:
     """The Gemini key and where it came from: Streamlit secrets first, then the settings.
 
     The key itself is only ever passed to :func:`explain`; the page shows where it came
-    from, never the key.
+    from, never the key. A secret that cannot be a key (a line break inside, say) is
+    passed on all the same: :func:`explain` refuses it before any request and says so in
+    the explanation's notice; the server's log names the secret.
     """
     for name in GEMINI_KEY_ENVS:  # the same names as secrets
         try:
@@ -101,6 +112,11 @@ def gemini_key(settings: Settings) -> tuple[str | None, str]:
         except (FileNotFoundError, KeyError):  # no secrets.toml at all: not an error
             value = None
         if isinstance(value, str) and value.strip():
+            problem = key_problem(value.strip())
+            if problem:
+                logger.warning(
+                    "Streamlit secret %s contains %s; copy the key again without it", name, problem
+                )
             return value.strip(), f"Streamlit secret {name}"
     if settings.gemini_api_key:
         return settings.gemini_api_key, "environment variable"
@@ -108,13 +124,21 @@ def gemini_key(settings: Settings) -> tuple[str | None, str]:
 
 
 def gemini_setup_key(settings: Settings, api_key: str | None) -> str:
-    """A cache key for "which Gemini would answer": model, address and a hash of the key.
+    """A cache key for "which Gemini would answer": the model, the address without its
+    login details, and a hash of the address and the key.
 
     A new key, model or address must not reuse an explanation cached under the old one;
-    the hash lets the key take part without being stored.
+    the hash lets the key and the login take part without being stored.
     """
-    key_hash = hashlib.sha256(api_key.encode()).hexdigest()[:16] if api_key else "no-key"
-    return f"{settings.gemini_model}|{settings.gemini_base_url or 'default'}|{key_hash}"
+    setup = gemini_setup(settings.gemini_model, settings.gemini_base_url, api_key)
+    return setup if api_key else f"{setup}, no key"
+
+
+@st.cache_resource(show_spinner=False)
+def gemini_backoff() -> GeminiBackoff:
+    """The Gemini back-off of this server process: one object shared by every rerun and
+    every session (``st.cache_resource``), keyed inside by the Gemini setup."""
+    return GeminiBackoff()
 
 
 class _PassingFailure(Exception):
@@ -127,10 +151,12 @@ class _PassingFailure(Exception):
 
 
 def cached_explanation(*args, **kwargs) -> Explanation:
-    """:func:`_cached_explanation`, but a fallback for a passing fault (quota, server error,
-    timeout, network) is shown without being cached: the next rerun asks Gemini again."""
+    """:func:`_cached_explanation` with the server's Gemini back-off; a fallback for a
+    passing fault (quota, server error, timeout, network), or one shown while the back-off
+    lasts, is shown without being cached: once the back-off is over, a rerun asks Gemini
+    again."""
     try:
-        return _cached_explanation(*args, **kwargs)
+        return _cached_explanation(*args, _backoff=gemini_backoff(), **kwargs)
     except _PassingFailure as failure:
         return failure.explanation
 
@@ -147,6 +173,7 @@ def _cached_explanation(
     _overlay_png: bytes,
     _settings: Settings,
     _api_key: str | None,
+    _backoff: GeminiBackoff | None = None,
 ) -> Explanation:
     """The explanation of one (scan, model, method), asked once and then reused on reruns.
 
@@ -154,7 +181,7 @@ def _cached_explanation(
     the model file (and when it changed), the method, and the Gemini setup. The facts and
     the images follow from those, so they are passed unhashed.
     """
-    result = explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key)
+    result = explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key, backoff=_backoff)
     if result.retry_later:
         raise _PassingFailure(result)
     return result

@@ -32,8 +32,15 @@ import streamlit as st
 
 from mri_course import load_settings
 from mri_course.app.analysis import ScanAnalysis, analyse_scan, scan_key
-from mri_course.app.scan_input import UPLOAD_TYPES, ScanInput, ScanInputError, read_scan
-from mri_course.config import Settings, SettingsError
+from mri_course.app.scan_input import (
+    UPLOAD_TYPES,
+    ScanInput,
+    ScanInputError,
+    file_type,
+    read_scan,
+)
+from mri_course.audit.planes import PLANES
+from mri_course.config import Settings, SettingsError, key_problem
 from mri_course.data.release import CLASS_NAMES
 from mri_course.saliency.names import APP_METHODS, METHODS
 from mri_course.training.registry import ModelEntry, course_models
@@ -103,7 +110,13 @@ def sidebar(settings: Settings) -> Choices | None:
     )
     bar.subheader("Explanation")
     api_key, source = loaders.gemini_key(settings)
-    if api_key:
+    problem = key_problem(api_key) if api_key else None
+    if problem:
+        bar.warning(
+            f"Gemini: the API key ({source}) contains {problem}, so it cannot be sent. Copy "
+            "the key again without it; until then explanations are written offline."
+        )
+    elif api_key:
         bar.success(f"Gemini: API key set ({source}); model `{settings.gemini_model}`.")
     else:
         bar.info(
@@ -129,20 +142,22 @@ def choose_scan(settings: Settings) -> ScanInput | None:
         source = st.radio("Scan", (UPLOAD, SAMPLE), horizontal=True, key="source")
     if source == UPLOAD:
         uploaded = st.file_uploader(
-            "A brain MRI slice (JPEG or PNG)",
+            "A brain MRI slice (JPEG or PNG), a DICOM file or a NIfTI volume",
             # Extensions for the browser's file dialog; with a MIME type in the list,
             # Streamlit skips its own server-side extension check, which raises outside
             # the app's handling for a client that sends another name anyway. The app
             # checks the name itself, below.
             type=[*UPLOAD_TYPES, "image/png"],
             key="upload",
-            help="One axial, coronal or sagittal slice, as in the Kaggle dataset.",
+            help="One axial, coronal or sagittal slice, as in the Kaggle dataset; of a NIfTI "
+            "volume or a multi-frame DICOM file you choose the slice below. A DICOM file "
+            "without an extension (as on many hospital CDs): rename it to end in .dcm.",
         )
         if uploaded is None:
             st.info("Upload a scan to see the prediction, the saliency map and an explanation.")
             return None
         data, name = uploaded.getvalue(), uploaded.name
-        if Path(name).suffix.lower().lstrip(".") not in UPLOAD_TYPES:
+        if file_type(name) not in UPLOAD_TYPES:
             st.error(
                 f"{name}: the uploader only takes "
                 f"{', '.join('.' + t for t in UPLOAD_TYPES)} files. Save the scan as a JPEG "
@@ -150,6 +165,7 @@ def choose_scan(settings: Settings) -> ScanInput | None:
                 icon=":material/error:",
             )
             return None
+        return read_with_slice_choice(data, name)
     else:
         scans = loaders.sample_scans(str(root))
         label = st.selectbox(
@@ -162,11 +178,34 @@ def choose_scan(settings: Settings) -> ScanInput | None:
             "Test scan", scans[label], format_func=lambda p: Path(p).name, key="sample_file"
         )
         data, name = (root / relpath).read_bytes(), Path(relpath).name
+    return read_with_slice_choice(data, name)
+
+
+def read_with_slice_choice(data: bytes, name: str) -> ScanInput | None:
+    """Read the file; for a volume or a multi-frame file, offer its plane and slice.
+
+    The widgets come after the read (only then is the number of slices known); their
+    values, kept in the session under keys named after the file, choose the slice on the
+    next run. A new file gets new keys, and so starts at its middle slice.
+    """
+    plane = st.session_state.get(f"plane:{name}", PLANES[0])  # a DICOM file ignores it
+    index = st.session_state.get(f"slice:{name}:{plane}")
     try:
-        return read_scan(data, name)
+        scan = read_scan(data, name, plane=plane, index=index)
     except ScanInputError as error:
         st.error(str(error), icon=":material/error:")
         return None
+    if scan.plane is not None:
+        st.radio("Plane", PLANES, key=f"plane:{name}", horizontal=True)
+    if scan.slice_count > 1:
+        st.slider(
+            "Frame" if scan.plane is None else f"{scan.plane.capitalize()} slice",
+            0,
+            scan.slice_count - 1,
+            value=scan.slice_index,
+            key=f"slice:{name}:{plane}",
+        )
+    return scan
 
 
 def analyse(
@@ -182,6 +221,8 @@ def analyse(
 def single_view(choices: Choices, scan: ScanInput, settings: Settings) -> None:
     """One model on one scan: label, probabilities, overlay, explanation, downloads."""
     loaded, analysis = analyse(choices.model, scan, choices.method)
+    if loaded.card_note:  # a card left out (it describes another model file) or unchecked
+        st.caption(f":material/warning: Model card: {loaded.card_note}")
     if not analysis.trusted:
         panels.ood_warning(analysis)
     top_left, top_right = st.columns([2, 3])

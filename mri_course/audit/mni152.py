@@ -49,13 +49,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from mri_course.audit.planes import PLANES
+from mri_course.data.nifti import PLANE_AXES, radiological_view
 from mri_course.data.release import CLASS_NAMES
 
 TRUTH = "notumor"
 CONFIDENT = 0.9
 """A wrong call at or above this confidence is one the app should warn about."""
 
-_AXIS = {"sagittal": 0, "coronal": 1, "axial": 2}  # the template is stored R, A, S
 DEFAULT_SIZE = 512  # the most common size of the dataset's images
 DEFAULT_COUNT = 12
 MIN_AREA = 0.3  # a slice with less brain than this share of the plane's largest is skipped
@@ -108,7 +108,7 @@ def _template() -> tuple[np.ndarray, np.ndarray]:
     image = load_mni152_template()  # resolution 1 mm: the file shipped inside nilearn
     affine = np.asarray(image.affine, dtype=np.float64)
     if nib.aff2axcodes(affine) != ("R", "A", "S") or np.count_nonzero(affine[:3, :3]) != 3:
-        # The flips in _orient assume an axis-aligned R, A, S volume.
+        # The flips in radiological_view assume an axis-aligned R, A, S volume.
         raise RuntimeError(f"unexpected MNI152 template orientation: affine\n{affine}")
     volume = np.asarray(image.dataobj, dtype=np.float32)
     volume.setflags(write=False)
@@ -116,19 +116,9 @@ def _template() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_plane(plane: str) -> int:
-    if plane not in _AXIS:
+    if plane not in PLANE_AXES:
         raise ValueError(f"unknown plane {plane!r}: use one of {', '.join(PLANES)}")
-    return _AXIS[plane]
-
-
-def _orient(section: np.ndarray) -> np.ndarray:
-    """A section indexed by the two remaining R, A, S axes -> the image the dataset shows.
-
-    Rows run from the larger coordinate down (anterior or superior at the top); columns
-    from the larger coordinate too: the patient's right (axial, coronal) or the nose
-    (sagittal) on the image's left.
-    """
-    return section.T[::-1, ::-1]
+    return PLANE_AXES[plane]
 
 
 def _slice_indices(volume: np.ndarray, axis: int, count: int, min_area: float) -> np.ndarray:
@@ -185,7 +175,7 @@ def render_slices(
 
     # One field of view per plane: the brain's extent in the other two axes, squared, plus
     # a margin, so the head keeps its size and place from slice to slice.
-    footprint = _orient((volume > 0).any(axis=axis))
+    footprint = radiological_view((volume > 0).any(axis=axis))
     rows, cols = np.flatnonzero(footprint.any(axis=1)), np.flatnonzero(footprint.any(axis=0))
     centre = np.array([rows[0] + rows[-1], cols[0] + cols[-1]]) / 2.0
     side = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
@@ -194,7 +184,7 @@ def render_slices(
 
     images = np.empty((count, size, size, 3), dtype=np.uint8)
     for n, k in enumerate(indices):
-        section = _orient(np.take(grey, k, axis=axis))
+        section = radiological_view(np.take(grey, k, axis=axis))
         canvas = np.zeros((frame, frame), dtype=np.float32)
         src_r = slice(max(top, 0), min(top + frame, section.shape[0]))
         src_c = slice(max(left, 0), min(left + frame, section.shape[1]))

@@ -29,6 +29,38 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def to_grey_levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Map ``low`` to black and ``high`` to white, linearly, clipping outside: ``uint8``.
+
+    The last step for every format whose pixels are measurements rather than grey levels
+    (a DICOM slice, a NIfTI volume): which range is shown is the window, chosen by the caller.
+    """
+    if high <= low:  # a flat image: everything at or above the level is white
+        return np.where(np.asarray(values) >= high, 255, 0).astype(np.uint8)
+    # One float32 working copy, changed in place: a 20-megapixel DICOM frame would
+    # otherwise hold four.
+    scaled = np.array(values, dtype=np.float32)
+    scaled -= np.float32(low)
+    scaled *= np.float32(255.0 / (high - low))
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
+
+
+def square_pixels(grey: np.ndarray, row_spacing: float, column_spacing: float) -> np.ndarray:
+    """Resample an image whose pixels are not square (in mm) so that anatomy keeps its shape.
+
+    Scanners often store slices with unequal spacing (0.9 x 1.2 mm, or 1 x 5 mm across the
+    slices of a volume); shown pixel for pixel the head would look squashed. The finer
+    spacing is kept and the other axis stretched to match.
+    """
+    if not (row_spacing > 0 and column_spacing > 0) or np.isclose(row_spacing, column_spacing):
+        return grey
+    finest = min(row_spacing, column_spacing)
+    height = max(1, round(grey.shape[0] * row_spacing / finest))
+    width = max(1, round(grey.shape[1] * column_spacing / finest))
+    return np.asarray(Image.fromarray(grey).resize((width, height), Image.Resampling.BILINEAR))
+
+
 class DecodeError(ValueError):
     """A file could not be decoded as an image; the message says what was wrong."""
 
@@ -105,8 +137,14 @@ def _pillow_to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA" if "A" in mode else "RGB"))
 
 
-def decode_image(source: Path | str | bytes, max_pixels: int = 89_478_485) -> DecodedImage:
+def decode_image(
+    source: Path | str | bytes, max_pixels: int = 89_478_485, max_side: int | None = None
+) -> DecodedImage:
     """Decode an image file (or its bytes), sniffing the format from the content.
+
+    With ``max_side``, a larger image is shrunk to fit a square of that side as soon as it
+    is decoded (a JPEG already while it decodes), before any conversion copies it: the
+    conversions to RGB work in floats, several times the size of the file's pixels.
 
     Raises :class:`DecodeError` for an empty file, a file that is not an image, a truncated
     image, or one larger than ``max_pixels`` (a decompression bomb); the message names the
@@ -126,8 +164,11 @@ def decode_image(source: Path | str | bytes, max_pixels: int = 89_478_485) -> De
                         f"{name}: {width}x{height} pixels is more than the {max_pixels:,} "
                         "allowed (possible decompression bomb)"
                     )
-                image.load()
                 fmt, mode = image.format or "unknown", image.mode
+                if max_side is not None and max(width, height) > max_side:
+                    image.draft(mode, (max_side, max_side))  # JPEG: decode at 1/2 to 1/8
+                    image.thumbnail((max_side, max_side), Image.Resampling.BOX)
+                image.load()
                 pixels = to_three_channels(_pillow_to_array(image))
     except DecodeError:
         raise
