@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 PROFILE_ENV = "MRI_COURSE_PROFILE"
 DATA_ENV = "MRI_COURSE_DATA"
@@ -116,6 +117,18 @@ class Settings:
     gemini_timeout_s: float = DEFAULT_GEMINI_TIMEOUT_S
     # repr=False keeps the key out of every printed or logged Settings.
     gemini_api_key: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """The fields as a dataclass shows them, but the base URL without its login details
+        (a repr lands in logs and tracebacks) and without the key."""
+        shown = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "gemini_base_url" and value:
+                value = redact_url(value)
+            if item.repr:
+                shown.append(f"{item.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def with_profile(self, name: str) -> Settings:
         """The same settings under another profile (e.g. for a command's ``--profile``)."""
@@ -206,43 +219,87 @@ def _timeout_setting(environ: Mapping[str, str]) -> float:
     return seconds
 
 
+def key_problem(value: str) -> str | None:
+    """What keeps ``value`` from being an API key ("a line break", "a space", ...), or None.
+
+    A key is printable ASCII without spaces. A paste gone wrong breaks that, and the HTTP
+    library then fails deep inside with a message about headers or a network, and may log
+    the key while doing so: checking first gives a message that says what to do. The
+    answer never quotes the key.
+    """
+    if any(c in value for c in "\r\n"):
+        return "a line break"
+    if any(c.isascii() and not c.isprintable() for c in value):
+        return "a control character"
+    if " " in value:
+        return "a space"
+    if not value.isascii():
+        return "a character that is not ASCII"
+    return None
+
+
 def _gemini_key(environ: Mapping[str, str]) -> str | None:
-    """The first key set; refused, without echoing it, when it cannot be a key (a space, a
-    line break or a non-ASCII character: a paste gone wrong, which the HTTP library would
-    otherwise report as a network fault)."""
+    """The first key set, without the spaces and line breaks around it; refused, without
+    echoing it, when it cannot be a key (see :func:`key_problem`)."""
     for name in GEMINI_KEY_ENVS:
         value = environ.get(name, "").strip()
         if value:
-            if not value.isascii() or not value.isprintable() or any(c.isspace() for c in value):
-                raise SettingsError(
-                    f"{name} holds a space, a line break or another character no API key has: "
-                    "set it again, the key alone on one line."
-                )
+            problem = key_problem(value)
+            if problem:
+                raise SettingsError(f"{name} contains {problem}; copy the key again without it.")
             return value
     return None
 
 
+_LOGIN = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@")
+"""The login details of a URL in a text: from ``scheme://`` to the last ``@`` before the
+path or a space. Greedy, so a password holding an ``@`` (or a ``?``) goes whole; at worst
+it hides more than the login, never less."""
+
+
 def redact_url(url: str) -> str:
     """``url`` with any login details replaced by ``***`` (``http://user:pass@host`` ->
-    ``http://***@host``), so a base URL can be shown, logged and saved."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    ``http://***@host``), so a base URL can be shown, logged and saved. It never raises,
+    even for a URL that does not parse: the message about a bad URL goes through it too."""
+    return redact_logins(url)
+
+
+def redact_logins(text: str) -> str:
+    """``text`` with the login details of every URL in it replaced by ``***``: for texts
+    that quote a URL another program wrote (an HTTP library's log line, a proxy's error)."""
+    return _LOGIN.sub(r"\1***@", text)
 
 
 def _base_url(environ: Mapping[str, str]) -> str | None:
+    """The base URL, checked as far as the SDK needs: http(s), a host, a port that is a
+    number, no spaces, no query or fragment (the SDK appends its paths to it). Its login
+    details, if any, stay out of every message."""
     value = environ.get(GEMINI_BASE_URL_ENV, "").strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(
-            f"{GEMINI_BASE_URL_ENV}={redact_url(value)!r} is not an http(s) address with a "
-            "host, e.g. http://127.0.0.1:8080"
+    example = "e.g. http://127.0.0.1:8080"
+    if any(c.isspace() or not c.isprintable() for c in value):  # not echoed: it may split
+        raise SettingsError(  # the login where the redaction would not see it
+            f"{GEMINI_BASE_URL_ENV} contains a space or a line break: set the address "
+            f"alone, {example}"
         )
+    if "?" in value or "#" in value:  # not echoed: a query may hold a key
+        raise SettingsError(
+            f"{GEMINI_BASE_URL_ENV} has a query or a fragment (?... or #...), which the SDK "
+            f"cannot add its paths to: give the address alone, {example}"
+        )
+    shown = f"{GEMINI_BASE_URL_ENV}={redact_url(value)!r}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError as error:  # also brackets that do not close
+        if "port" in str(error).lower():
+            raise SettingsError(
+                f"{shown} has a port that is not a number from 0 to 65535, {example}"
+            ) from None
+        raise SettingsError(f"{shown} is not an http(s) address with a host, {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{shown} is not an http(s) address with a host, {example}")
     return value
 
 

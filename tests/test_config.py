@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from mri_course.cli import main
 from mri_course.config import PROFILES, SettingsError, load_settings, redact_url
 
 
@@ -72,19 +73,76 @@ def test_models_folder_defaults_to_the_checkout():
     assert load_settings({}).models_dir == Path(__file__).resolve().parents[1] / "models"
 
 
-@pytest.mark.parametrize("key", ["AIza-abc\n", "AIza abc", "AIza\u00e9abc", "AIza\tb"])
-def test_a_key_that_cannot_be_a_key_is_refused_without_showing_it(key):
-    with pytest.raises(SettingsError, match="GEMINI_API_KEY holds a space") as raised:
-        load_settings({"GEMINI_API_KEY": key + "x"})
+KEY_PROBLEMS = {
+    "a line break": ["AIza-abc\nx", "AIza-abc\r\nx", "AIza-abc\rx"],
+    "a control character": ["AIza\tabcx", "AIza\x00abcx", "AIza\x7fabcx"],
+    "a space": ["AIza abcx"],
+    "a character that is not ASCII": ["AIza\u00e9abcx", "AIza\u2028abcx", "AIza\u00a0abcx"],
+}
+
+
+@pytest.mark.parametrize(
+    ("problem", "key"), [(problem, key) for problem, keys in KEY_PROBLEMS.items() for key in keys]
+)
+def test_a_key_that_cannot_be_a_key_is_refused_by_name_without_showing_it(problem, key):
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        with pytest.raises(SettingsError) as raised:
+            load_settings({name: key})
+        message = str(raised.value)
+        assert message.startswith(f"{name} contains {problem}; copy the key again without it")
+        assert "abc" not in message and "AIza" not in message
+
+
+def test_a_line_break_around_the_key_is_only_trimmed():
+    assert load_settings({"GEMINI_API_KEY": " AIza-abc\n"}).gemini_api_key == "AIza-abc"
+
+
+URL = "http://learner:s3cret@127.0.0.1:8080/v1"
+
+
+def test_login_details_in_the_base_url_never_show(monkeypatch, capsys):
+    settings = load_settings({"MRI_COURSE_GEMINI_BASE_URL": URL})
+    assert settings.gemini_base_url == URL  # the SDK gets it whole
+    assert "***@127.0.0.1:8080" in settings.describe()
+    for shown in (settings.describe(), repr(settings), str(settings)):
+        assert "s3cret" not in shown and "learner" not in shown
+    assert "gemini_base_url='http://***@127.0.0.1:8080/v1'" in repr(settings)
+    assert redact_url("https://host/x") == "https://host/x"
+    assert redact_url("http://a:b@c@host:99/x") == "http://***@host:99/x"  # '@' in a password
+    # `mri-course settings` prints the description
+    monkeypatch.setenv("MRI_COURSE_GEMINI_BASE_URL", URL)
+    assert main(["settings"]) == 0
+    printed = capsys.readouterr()
+    assert "***@127.0.0.1:8080" in printed.out and "s3cret" not in printed.out + printed.err
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ftp://learner:s3cret@host", "is not an http(s) address"),
+        ("127.0.0.1:8080", "is not an http(s) address"),
+        ("http://", "is not an http(s) address"),
+        ("http://learner:s3cret@host:port/", "port"),
+        ("http://learner:s3cret@host:99999/", "port"),
+        ("http://learner:s3cret@[::1/", "is not an http(s) address"),
+        ("http://learner:s3cret@host/v1?key=abc", "query"),
+        ("http://learner:s3cret@host/v1#x", "query"),
+        ("ftp://learner:s3cret@host/v1?key=abc", "query"),
+        ("http://learner:s3cret@ho st/", "space"),
+        ("http://learner:s3cret@host/\nv1", "space"),
+    ],
+)
+def test_a_base_url_the_sdk_cannot_use_is_refused_without_its_login(url, says):
+    with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_BASE_URL") as raised:
+        load_settings({"MRI_COURSE_GEMINI_BASE_URL": url})
+    assert says in str(raised.value)
+    assert "s3cret" not in str(raised.value) and "learner" not in str(raised.value)
     assert "abc" not in str(raised.value)
 
 
-def test_login_details_in_the_base_url_never_show():
-    url = "http://user:s3cret@127.0.0.1:8080/v1"
-    settings = load_settings({"MRI_COURSE_GEMINI_BASE_URL": url})
-    assert settings.gemini_base_url == url  # the SDK gets it whole
-    assert "s3cret" not in settings.describe() and "***@127.0.0.1:8080" in settings.describe()
-    assert redact_url("https://host/x") == "https://host/x"
-    for bad in ("ftp://host", "127.0.0.1:8080", "http://"):
-        with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_BASE_URL"):
-            load_settings({"MRI_COURSE_GEMINI_BASE_URL": bad})
+def test_a_bad_base_url_is_reported_by_the_command_without_its_login(monkeypatch, capsys):
+    monkeypatch.setenv("MRI_COURSE_GEMINI_BASE_URL", "http://learner:s3cret@host:port/")
+    assert main(["settings"]) == 2
+    printed = capsys.readouterr()
+    assert "MRI_COURSE_GEMINI_BASE_URL" in printed.err
+    assert "s3cret" not in printed.out + printed.err

@@ -29,8 +29,9 @@ WHERE_TO_LOOK: dict[str, str] = {  # where each class's lesion is expected, to j
         "should sit on such a mass if the model relies on the lesion."
     ),
     "meningioma": (
-        "Meningiomas grow from the membranes around the brain, so they usually press against "
-        "the skull: the colours should sit on a round mass at the brain's edge."
+        "Meningiomas arise from the meninges, the membranes around the brain, so they sit at "
+        "its surface: against the skull, along the falx between the two hemispheres, or at "
+        "the skull base. The colours should sit on a rounded mass at one of those surfaces."
     ),
     "pituitary": (
         "Pituitary tumours sit low in the middle of the head, at the base of the brain: the "
@@ -44,6 +45,7 @@ WHERE_TO_LOOK: dict[str, str] = {  # where each class's lesion is expected, to j
 TORN_MARGIN = 0.2  # the top two classes this close: the model is torn between them
 SURE_CONFIDENCE = 0.9
 CONCENTRATED_SHARE = 0.5  # one region holding this much of the mass: a focused map
+MARKDOWN_SPECIALS = frozenset("\\`*_[]<>$~|#")
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,10 @@ class Explanation:
         return OFFLINE_HEADING
 
     def to_markdown(self) -> str:
-        """The explanation as Markdown, for the app and for notebooks."""
-        notice = [f"_{self.notice}_"] if self.notice else []
+        """The explanation as Markdown, for the app and for notebooks. The notice is
+        escaped: it quotes other programs (a proxy's error, a redacted ``http://***@host``)
+        whose ``*``, ``_`` or ``$`` would otherwise turn into emphasis or formulas."""
+        notice = [f"_{markdown_text(self.notice)}_"] if self.notice else []
         caveats = "**Caveats**\n" + "\n".join(f"- {caveat}" for caveat in self.caveats)
         regions = f"**Where the model looked.** {self.regions}"
         return "\n\n".join([f"**{self.heading}**", *notice, self.summary, regions, caveats])
@@ -85,6 +89,11 @@ class Explanation:
         return "\n".join(
             [self.heading.upper(), *notice, "", self.summary, "", regions, "", "Caveats:", *caveats]
         )
+
+
+def markdown_text(text: str) -> str:
+    """``text`` with Markdown's (and Streamlit's) special characters escaped: shown as is."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text)
 
 
 def _certainty(facts: PredictionFacts) -> str:
