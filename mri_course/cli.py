@@ -176,7 +176,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     model, card, name, source = _model_to_evaluate(args.model, settings)
-    if card is None or not card_path(Path(source)).is_file():
+    if card is None:
         print(
             f"mri-course: {source} has no model card to record the calibration in", file=sys.stderr
         )
@@ -191,13 +191,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _model_to_evaluate(spec: str, settings):
-    """``(model, card, name, source)`` for a model key (shipped_cnn, cnn, xception) or a path."""
+    """``(model, card, name, source)`` for a model key (shipped_cnn, cnn, xception) or a path.
+
+    The card is None when there is none or it describes another version of the model file
+    (an interrupted run); a note on stderr says why, as for a card too old to be checked.
+    """
     from mri_course.training.registry import course_models
-    from mri_course.training.save import card_path, load_card
+    from mri_course.training.save import checked_card
 
     for entry in course_models(settings):
         if spec == entry.key:
-            return entry.load(), entry.card(), entry.key, str(entry.path)
+            model = entry.load()
+            card, note = entry.checked_card()
+            if note:
+                print(f"mri-course: {note}", file=sys.stderr)
+            return model, card, entry.key, str(entry.path)
     path = Path(spec)
     if path.suffix != ".keras" or not path.is_file():
         keys = ", ".join(entry.key for entry in course_models(settings))
@@ -206,8 +214,11 @@ def _model_to_evaluate(spec: str, settings):
         )
     import keras
 
-    card = load_card(path) if card_path(path).is_file() else None
-    return keras.models.load_model(path), card, path.stem, str(path)
+    model = keras.models.load_model(path)
+    card, note = checked_card(path)
+    if note:
+        print(f"mri-course: {note}", file=sys.stderr)
+    return model, card, path.stem, str(path)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -13,9 +14,18 @@ import tensorflow as tf
 import mri_course.training.run as run_module
 from mri_course.config import PROFILES, load_settings
 from mri_course.data.survey import survey_dataset
+from mri_course.io import sha256_of_file
 from mri_course.training import recipe_for, train
 from mri_course.training.fit import distribution_strategy
-from mri_course.training.save import card_path, history_path, load_card, save_trained_model
+from mri_course.training.save import (
+    MODEL_HASH,
+    StaleCardError,
+    card_path,
+    checked_card,
+    history_path,
+    load_card,
+    save_trained_model,
+)
 
 TIMING_FIELDS = {
     "created",
@@ -25,6 +35,7 @@ TIMING_FIELDS = {
     "best_epoch",
     "hardware",
     "epochs_run",
+    "model_sha256",  # a .keras file records when it was saved
 }
 
 
@@ -59,6 +70,7 @@ def test_a_run_saves_the_model_its_card_and_history(settings, survey):
     reloaded = keras.models.load_model(result.path)
     assert reloaded.count_params() == result.model.count_params()
     card = load_card(result.path)
+    assert card == result.card and card["model_sha256"] == sha256_of_file(result.path)
     assert card["data"]["fingerprint"] == survey.scan.fingerprint()
     assert card["data"]["split"]["counts"]["test"]["glioma"] == 4
     assert card["profile"] == "fast" and card["image_size"] == 64
@@ -140,6 +152,57 @@ def test_a_save_that_fails_half_way_keeps_the_old_files(tmp_path):
     ]
     with pytest.raises(ValueError, match=r"\.keras files"):
         save_trained_model(good, {}, {}, tmp_path / "model.h5")
+
+
+def _tiny_model(seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+
+def test_a_card_records_the_hash_of_the_model_file_it_describes(tmp_path):
+    path = save_trained_model(_tiny_model(0), {"v": 1, MODEL_HASH: "old"}, {}, tmp_path / "m.keras")
+    card = load_card(path)
+    assert card[MODEL_HASH] == sha256_of_file(path), "the hash of the file as saved, replaced"
+    assert checked_card(path) == (card, "")
+
+
+@pytest.mark.parametrize("killed_before", ["history", "card"])
+def test_a_run_killed_between_the_renames_leaves_a_card_that_is_refused(
+    tmp_path, monkeypatch, killed_before
+):
+    path = save_trained_model(_tiny_model(0), {"v": 1}, {"loss": [1.0]}, tmp_path / "m.keras")
+    real_replace = os.replace
+    stop_at = {"history": history_path(path), "card": card_path(path)}[killed_before]
+
+    def killed_at_the_rename_of(source, target):
+        if os.fspath(target) == os.fspath(stop_at):
+            raise KeyboardInterrupt("killed between the renames")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", killed_at_the_rename_of)
+    with pytest.raises(KeyboardInterrupt):
+        save_trained_model(_tiny_model(1), {"v": 2}, {"loss": [0.5]}, path)
+    monkeypatch.undo()
+    assert json.loads(card_path(path).read_text())["v"] == 1, "the new model, the old card"
+    card, note = checked_card(path, retrain="mri-course train cnn --name m")
+    assert card is None
+    assert "m.card.json describes another version of m.keras" in note
+    assert "`mri-course train cnn --name m`" in note and "interrupted" in note
+    with pytest.raises(StaleCardError, match="describes another version of m.keras"):
+        load_card(path)
+
+
+def test_a_card_from_before_the_hash_is_used_but_said_to_be_unchecked(tmp_path):
+    path = save_trained_model(_tiny_model(0), {"v": 1}, {}, tmp_path / "m.keras")
+    old = {key: value for key, value in load_card(path).items() if key != MODEL_HASH}
+    card_path(path).write_text(json.dumps(old))
+    card, note = checked_card(path)
+    assert card == old and "cannot be checked against m.keras" in note
+    assert load_card(path) == old
+    path.unlink()
+    assert checked_card(path) == (None, "no m.keras, so no card to check against it")
+    with pytest.raises(FileNotFoundError, match="no model"):
+        load_card(path)
 
 
 def test_transfer_learning_runs_both_phases(settings, survey):

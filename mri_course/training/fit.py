@@ -10,7 +10,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from mri_course.io import fsync_file, temporary_beside
+from mri_course.io import fsync_file
+from mri_course.training.leftovers import run_temporary
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -45,7 +46,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         if loss is None or loss >= self.best:
             return
         self.best = loss
-        temporary = temporary_beside(self.path, suffix=".keras")
+        temporary = run_temporary(self.path, suffix=".keras")
         try:
             self.model.save(temporary)
             fsync_file(temporary)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mri_course.config import Settings
 from mri_course.models.shipped import SHIPPED_CNN
-from mri_course.training.save import card_path, history_path, load_card
+from mri_course.training.save import checked_card, history_path
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,17 @@ class ModelEntry:
         return self.path.is_file()
 
     def card(self) -> dict | None:
-        """The model card saved next to the model, or None (no model, or no card)."""
-        return load_card(self.path) if card_path(self.path).is_file() else None
+        """The model card saved next to the model, or None: no model, no card, or a card
+        of another version of the model (:meth:`card_note` says which)."""
+        return self.checked_card()[0]
+
+    def card_note(self) -> str:
+        """Why :meth:`card` is None or could not be checked ("" for a checked card)."""
+        return self.checked_card()[1]
+
+    def checked_card(self) -> tuple[dict | None, str]:
+        """:func:`mri_course.training.save.checked_card` for this model."""
+        return checked_card(self.path, self.how_to_get)
 
     def history(self) -> dict | None:
         """The per-epoch training history saved next to the model, or None."""
@@ -89,10 +98,11 @@ class LessonModel:
     """A loaded model with what was saved beside it."""
 
     model: object  # keras.Model
-    card: dict | None
+    card: dict | None  # None also for a card of another version of the model
     history: dict | None
     where: str  # a sentence saying which model this is
     key: str  # its name in reports: "cnn" (yours) or "shipped_cnn" (the course's)
+    card_note: str = ""  # why the card is None or unchecked ("" for a checked card)
 
 
 def lesson_cnn(settings: Settings, survey=None, verbose: int = 0) -> LessonModel:
@@ -105,7 +115,7 @@ def lesson_cnn(settings: Settings, survey=None, verbose: int = 0) -> LessonModel
     yours = model_entry(settings, "cnn")
     if yours.available:
         where = f"your CNN from lesson 03 ({yours.path})"
-        return LessonModel(yours.load(), yours.card(), yours.history(), where, yours.key)
+        return _lesson_model(yours, where)
     if settings.profile.synthetic:
         from mri_course.training import train
 
@@ -114,4 +124,33 @@ def lesson_cnn(settings: Settings, survey=None, verbose: int = 0) -> LessonModel
         return LessonModel(result.model, result.card, result.history, where, "cnn")
     shipped = model_entry(settings, "shipped_cnn")
     where = f"the CNN shipped with the course ({shipped.path}); train your own in lesson 03"
-    return LessonModel(shipped.load(), shipped.card(), shipped.history(), where, shipped.key)
+    return _lesson_model(shipped, where)
+
+
+def lesson_xception(settings: Settings) -> LessonModel:
+    """The Xception transfer model a lesson works with, and why, when it is a stand-in.
+
+    On the real data: the one lesson 02 trained (``mri-course train xception``). Without
+    it, and always in the ``fast`` profile, an untrained Xception with random weights
+    stands in: its maps show how a method works, not what a model learnt, and ``where``
+    gives the real reason (no trained model in the models folder, or the fast profile).
+    """
+    entry = model_entry(settings, "xception")
+    if entry.available and not settings.profile.synthetic:
+        return _lesson_model(entry, f"the trained transfer model ({entry.path})")
+    if settings.profile.synthetic:
+        why = "fast profile: synthetic scans, no downloaded weights"
+    else:
+        why = f"no trained Xception in {settings.models_dir}; train one with `{entry.how_to_get}`"
+    from mri_course.models.transfer import build_transfer_model
+
+    model = build_transfer_model(settings.profile.transfer_image_size, None, why_random=why)
+    return LessonModel(model, None, None, f"random weights stand in ({why})", entry.key)
+
+
+def _lesson_model(entry: ModelEntry, where: str) -> LessonModel:
+    """``entry`` loaded; a card that does not describe it is left out, and ``where`` says so."""
+    card, note = entry.checked_card()
+    if card is None and note:
+        where = f"{where}; no model card: {note}"
+    return LessonModel(entry.load(), card, entry.history(), where, entry.key, note)

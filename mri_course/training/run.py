@@ -23,6 +23,7 @@ from mri_course.data.locate import dataset_root
 from mri_course.data.pipeline import make_dataset
 from mri_course.data.splits import Splits
 from mri_course.data.survey import DatasetSurvey, survey_dataset
+from mri_course.io import check_writable_folder
 from mri_course.models.cnn import build_brief_cnn, build_compact_cnn
 from mri_course.models.compile import compile_settings
 from mri_course.models.transfer import (
@@ -34,8 +35,9 @@ from mri_course.models.transfer import (
 from mri_course.training import card as cards
 from mri_course.training.features import extract_features, weights_identity
 from mri_course.training.fit import distribution_strategy, fit
+from mri_course.training.leftovers import checkpoint_path, remove_leftovers
 from mri_course.training.recipes import Recipe, recipe_for
-from mri_course.training.save import save_trained_model
+from mri_course.training.save import load_card, save_trained_model
 
 EVALUATED_SUBSETS = ("val", "test", "clean_test")
 
@@ -224,6 +226,14 @@ def _weights_description(kind: str, settings: Settings) -> str | None:
     return "random (fast profile)" if weights is None else str(weights)
 
 
+def _clean_up_after_interrupted_runs(models_dir: Path, name: str) -> None:
+    """Remove what killed runs left; one line says what, even with ``verbose=0``: files
+    are deleted, and their owner should hear of it (each path is logged, at INFO)."""
+    summary = remove_leftovers(models_dir, name).summary(models_dir, name)
+    if summary:
+        print(summary)
+
+
 def train(
     kind: str,
     settings: Settings,
@@ -241,22 +251,26 @@ def train(
     Saves ``<models_dir>/<name>.keras`` with its model card and history (default name:
     ``<kind>_<profile>``) only when the run has finished; a run that fails leaves any
     earlier model of that name as it was, and its best checkpoint so far in
-    ``<models_dir>/checkpoints/``. ``recipe`` and ``strategy`` override the profile's recipe
-    and the automatic choice of ``tf.distribute`` strategy. ``train_repeats`` (relpath ->
-    times per epoch, e.g. :func:`mri_course.audit.planes.plane_balancing_repeats`) shows
-    some training images more often; the card records how many.
+    ``<models_dir>/checkpoints/``. The next run of the same name removes that checkpoint
+    and the temporary files of interrupted saves, and says how much it freed (the policy:
+    :mod:`mri_course.training.leftovers`). ``recipe`` and ``strategy`` override the
+    profile's recipe and the automatic choice of ``tf.distribute`` strategy.
+    ``train_repeats`` (relpath -> times per epoch, e.g.
+    :func:`mri_course.audit.planes.plane_balancing_repeats`) shows some training images
+    more often; the card records how many.
     """
     recipe = recipe or recipe_for(kind, settings.profile)
     if epochs is not None:
         recipe = recipe.with_epochs(epochs)
     name = name or f"{kind}_{settings.profile.name}"
+    check_writable_folder(settings.models_dir, "trained model")
+    _clean_up_after_interrupted_runs(settings.models_dir, name)
     strategy = strategy or distribution_strategy()
     if survey is None:
         survey = survey_dataset(dataset_root(settings), settings.cache_dir, progress=verbose > 0)
     splits = survey.splits(settings.profile.val_fraction, settings.seed)
     keras.utils.set_random_seed(settings.seed)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    checkpoint = settings.models_dir / "checkpoints" / f"{name}-{stamp}.best.keras"
+    checkpoint = checkpoint_path(settings.models_dir, name)
 
     started = time.perf_counter()
     trainer = _train_xception if kind == "xception" else _train_cnn
@@ -289,4 +303,5 @@ def train(
     )
     path = save_trained_model(model, card, history, settings.models_dir / f"{name}.keras")
     checkpoint.unlink(missing_ok=True)  # the saved model supersedes the crash insurance
+    card = load_card(path)  # as saved: with the hash of the model file
     return TrainedModel(model=model, path=path, card=card, history=history)
