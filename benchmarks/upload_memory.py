@@ -130,9 +130,9 @@ def files() -> dict[str, tuple[str, bytes]]:
             "plain.nii",
             _nifti(_noise_volume(plain_cube), compressed=False),
         ),
-        "NIfTI .nii.gz, 1024 x 1024 x 64 zeros (a gzip bomb: 64 MB from 64 KB)": (
+        "NIfTI .nii.gz, 1024 x 1024 x 128 zeros (a gzip bomb: 128 MB from 128 KB)": (
             "bomb.nii.gz",
-            _nifti(np.zeros((1024, 1024, 64), np.int8)),
+            _nifti(np.zeros((1024, 1024, 128), np.int8)),
         ),
     }
 
