@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 
 import numpy as np
+from medical_files import dicom_bytes, nifti_bytes
 from PIL import Image
 
 from mri_course.data.synthetic import render_scan
@@ -56,6 +57,11 @@ def large_png() -> bytes:
     return encode(Image.new("L", (8000, 6000)), "PNG")
 
 
+def costly_rgba_png() -> bytes:
+    """A few kilobytes whose 30 megapixels of RGBA would take about 400 MB to decode."""
+    return encode(Image.new("RGBA", (5500, 5500), (40, 40, 40, 255)), "PNG")
+
+
 def thin_strip() -> bytes:
     return encode(Image.fromarray(np.full((32, 4128), 90, dtype=np.uint8)), "PNG")
 
@@ -70,6 +76,9 @@ BAD_UPLOADS: dict[str, tuple[str, Callable[[], bytes], str]] = {
     "decompression bomb": ("bomb.png", decompression_bomb, "too large to open safely"),
     "very large image": ("huge.png", large_png, "8000 x 6000 pixels, too large"),
     "thin strip": ("strip.png", thin_strip, "4128 x 32 pixels, a strip rather than a slice"),
+    "rgba too costly": ("rgba.png", costly_rgba_png, "more than the 160 MB allowed"),
+    "ct dicom": ("ct.dcm", lambda: dicom_bytes(modality="CT"), "modality CT, not MR"),
+    "cut nifti": ("cut.nii.gz", lambda: nifti_bytes()[:-4000], "cut short or damaged"),
 }
 """Every bad upload of the issue; the app must show its message and keep working."""
 
