@@ -14,7 +14,14 @@ import numpy as np
 from IPython.display import display
 
 from mri_course.data.release import CLASS_NAMES
-from mri_course.intuition.descent import OPTIMIZERS, bowl_1d, descent_path, describe_path, valley_2d
+from mri_course.intuition.descent import (
+    OPTIMIZER_NAMES,
+    OPTIMIZERS,
+    bowl_1d,
+    descent_path,
+    describe_path,
+    valley_2d,
+)
 from mri_course.intuition.figures import cross_entropy_figure, descent_figure
 from mri_course.intuition.loss import cross_entropy
 
@@ -104,7 +111,10 @@ class LearningRateExplorer(_Explorer):
             value=steps, min=1, max=100, description="steps", continuous_update=False
         )
         self.optimizers = widgets.SelectMultiple(
-            options=list(OPTIMIZERS), value=("sgd",), description="optimisers", rows=3
+            options=[(OPTIMIZER_NAMES[key], key) for key in OPTIMIZERS],
+            value=("sgd",),
+            description="optimisers",
+            rows=3,
         )
         super().__init__([self.surface_choice, self.learning_rate, self.steps, self.optimizers])
 
@@ -117,7 +127,7 @@ class LearningRateExplorer(_Explorer):
         ]
         self.verdicts = {path.optimizer: describe_path(path, surface) for path in self.paths}
         self.summary.value = "; ".join(
-            f"<b>{path.optimizer}</b>: loss {path.losses[0]:.3g} -> {path.losses[-1]:.3g} "
+            f"<b>{path.label}</b>: loss {path.losses[0]:.3g} -> {path.losses[-1]:.3g} "
             f"in {path.steps} steps ({self.verdicts[path.optimizer]})"
             for path in self.paths
         )

@@ -447,6 +447,7 @@ def test_progress_shows_passed_failed_and_broken_files(monkeypatch, generated, l
     learner.to_three_channels = exercise("1.2")(_wrong_channels_drop_alpha_named())
     learner.difference_hash = lesson01.difference_hash
     learner.group_stratified_split = lesson01.group_stratified_split
+    learner.leaked_share = lesson01.leaked_share
     monkeypatch.setitem(sys.modules, "mri_course.exercises.lesson01", learner)
     states = [o.state for o in progress()]
     assert states[:4] == [PASSED, FAILED, NOT_ATTEMPTED, NOT_ATTEMPTED]

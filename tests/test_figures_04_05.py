@@ -20,11 +20,13 @@ from mri_course.intuition.descent import bowl_1d, descent_path, valley_2d
 from mri_course.intuition.figures import (
     cross_entropy_figure,
     descent_figure,
+    minibatch_figure,
     range_test_figure,
     rate_runs_figure,
     training_steps_figure,
 )
 from mri_course.intuition.range_test import RangeTest, RateRun
+from mri_course.intuition.stochastic import biopsy_surface, minibatch_path
 
 
 @pytest.fixture(autouse=True)
@@ -41,14 +43,91 @@ def test_the_cross_entropy_figure_marks_the_true_class_and_its_loss():
     assert f"{-np.log(0.7):.3f}" in curve.get_title()
 
 
+def _legend(figure) -> list[str]:
+    return [text.get_text() for text in figure.legends[0].get_texts()]
+
+
 @pytest.mark.parametrize("surface", [bowl_1d(), valley_2d()], ids=["1-D", "2-D"])
 def test_the_descent_figure_draws_one_path_and_one_loss_curve_per_run(surface):
     paths = [descent_path(surface, rate, 10) for rate in (0.01, 0.1)]
-    where, loss = descent_figure(surface, paths).axes
+    figure = descent_figure(surface, paths)
+    where, loss = figure.axes
     assert len(loss.lines) == 2
-    assert [text.get_text() for text in where.get_legend().get_texts()][1].startswith(
-        "sgd, rate 0.1"
-    )
+    assert _legend(figure)[1].startswith("gradient descent, rate 0.1: ")
+    assert not any("sgd" in label for label in _legend(figure))
+
+
+# The verdict each legend shows, recomputed here from the path's own numbers: did the loss
+# grow, fall a hundredfold, and do the steps along the steepest weight flip direction?
+VERDICTS = {
+    "slow": "too small: slow",
+    "good": "good",
+    "oscillating": "too large: oscillating",
+    "diverging": "too large: diverging",
+}
+
+
+def _verdict_from_the_path(path, surface, steepest: int) -> str:
+    best = surface.loss(surface.minimum)
+    start, end = path.losses[0] - best, path.losses[-1] - best
+    if not np.isfinite(end) or end > start:
+        return "diverging"
+    if end * 100 <= start:
+        return "good"
+    steps = np.diff(path.points[:, steepest])
+    distance = np.linalg.norm(path.points[0] - surface.minimum)
+    signs = np.sign(steps[np.abs(steps) > 0.01 * distance])
+    flips = np.count_nonzero(signs[1:] != signs[:-1])
+    return "oscillating" if len(signs) >= 3 and flips > (len(signs) - 1) / 2 else "slow"
+
+
+def _check_the_labels(surface, paths, steepest):
+    figure = descent_figure(surface, paths)
+    for path, label in zip(paths, _legend(figure), strict=True):
+        shown = label.split(": ", 1)[1]
+        expected = VERDICTS[_verdict_from_the_path(path, surface, steepest)]
+        assert shown.startswith(expected + " ("), f"{label!r}: the path is {expected!r}"
+        assert f"→ {path.losses[-1]:.2g})" in shown, f"{label!r}: the path ended elsewhere"
+    plt.close(figure)
+
+
+def test_the_lessons_figures_show_what_their_paths_did():
+    """Lesson 04's two descent figures, with the rates the lesson uses: each label agrees with
+    its path, and together they show the four regimes the text names."""
+    bowl, valley = bowl_1d(), valley_2d()
+    lesson_bowl = [descent_path(bowl, rate, 30) for rate in (0.02, 0.5, 1.97, 2.05)]
+    lesson_valley = [
+        descent_path(valley, 0.01, 40),
+        descent_path(valley, 0.019, 40),
+        descent_path(valley, 0.005, 40, "momentum"),
+        descent_path(valley, 0.2, 40, "adamax"),
+    ]
+    _check_the_labels(bowl, lesson_bowl, steepest=0)
+    _check_the_labels(valley, lesson_valley, steepest=1)
+    regimes = [_verdict_from_the_path(path, bowl, 0) for path in lesson_bowl]
+    assert regimes == ["slow", "good", "oscillating", "diverging"]
+    regimes = [_verdict_from_the_path(path, valley, 1) for path in lesson_valley]
+    assert regimes == ["slow", "oscillating", "good", "good"]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adamax"])
+@pytest.mark.parametrize("surface", [bowl_1d(), valley_2d()], ids=["1-D", "2-D"])
+def test_every_descent_label_agrees_with_its_path(surface, optimizer):
+    rates = np.geomspace(1e-3, 3, 13)
+    paths = [descent_path(surface, rate, 30, optimizer) for rate in rates]
+    _check_the_labels(surface, paths, steepest=surface.dimensions - 1)
+
+
+def test_the_minibatch_figure_labels_each_path_with_its_steps_and_loss():
+    biopsies = biopsy_surface()
+    paths = [minibatch_path(biopsies, 1.0, 2, size, seed=0) for size in (None, 16)]
+    figure = minibatch_figure(biopsies, paths)
+    labels = _legend(figure)
+    assert labels[0] == f"gradient descent, rate 1: 2 steps, loss {paths[0].losses[-1]:.3f}"
+    assert labels[1] == f"SGD, batches of 16, rate 1: 72 steps, loss {paths[1].losses[-1]:.3f}"
+    where, loss = figure.axes
+    assert list(loss.lines[1].get_xdata())[-1] == pytest.approx(2.0)  # drawn per epoch
+    assert f"{biopsies.loss(biopsies.minimum):.3f}" in loss.get_title()
 
 
 def test_range_rate_and_training_step_figures():

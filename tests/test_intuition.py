@@ -1,4 +1,5 @@
-"""Lesson 04's pure functions: softmax, cross-entropy, descent paths, backprop, range test."""
+"""Lesson 04's pure functions: softmax, cross-entropy, descent paths (full-batch and
+stochastic), backprop, range test."""
 
 import keras
 import numpy as np
@@ -17,13 +18,16 @@ from mri_course.intuition.backprop import (
 from mri_course.intuition.descent import (
     DIVERGING,
     GOOD,
+    GOOD_FALL,
     OSCILLATING,
     SLOW,
     adamax_step,
+    bounces,
     bowl_1d,
     descent_path,
     describe_path,
     gradient_descent_step,
+    loss_fall,
     momentum_step,
     valley_2d,
 )
@@ -33,6 +37,13 @@ from mri_course.intuition.range_test import (
     cost_table,
     learning_rate_range_test,
     smooth_losses,
+)
+from mri_course.intuition.stochastic import (
+    biopsy_surface,
+    epoch_batches,
+    logistic_loss,
+    minibatch_gradient,
+    minibatch_path,
 )
 from mri_course.models.cnn import build_compact_cnn
 
@@ -121,23 +132,53 @@ def test_momentum_step_is_keras_sgd_with_momentum():
 
 @pytest.mark.parametrize(
     ("rate", "verdict"),
-    [(0.01, SLOW), (0.3, GOOD), (1.5, OSCILLATING), (1.99, OSCILLATING), (2.5, DIVERGING)],
+    [
+        (0.01, SLOW),
+        (0.3, GOOD),
+        (1.5, GOOD),  # bounces, but halves the distance each step: as fast as 0.5
+        (1.97, OSCILLATING),  # bounces and keeps 97% of the distance each step
+        (1.99, OSCILLATING),
+        (2.5, DIVERGING),
+    ],
 )
 def test_the_four_learning_rate_regimes_on_the_bowl(rate, verdict):
     surface = bowl_1d()
     assert describe_path(descent_path(surface, rate, 30), surface) == verdict
 
 
-def test_in_a_narrow_valley_momentum_and_adamax_beat_plain_descent():
-    valley = valley_2d()
-    assert describe_path(descent_path(valley, 0.15, 40), valley) == OSCILLATING
+def test_a_verdict_follows_the_loss_the_path_reached():
+    """The issue's case: a bouncing path that ends far lower than the others is not called
+    worse than them."""
+    bowl = bowl_1d()
+    bouncing, crawling = descent_path(bowl, 1.85, 30), descent_path(bowl, 0.02, 30)
+    assert bounces(bouncing, bowl) and not bounces(crawling, bowl)
+    assert loss_fall(bouncing, bowl) > GOOD_FALL > loss_fall(crawling, bowl)
+    assert describe_path(bouncing, bowl) == GOOD
+    valley = valley_2d(steep=10)  # the valley of the issue: 0.15 is near 2 / (1 + 10)
+    assert describe_path(descent_path(valley, 0.15, 40), valley) == GOOD
+    assert loss_fall(descent_path(bowl, 2.05, 30), bowl) < 1
+
+
+def test_in_a_narrow_valley_no_plain_rate_is_fast_but_momentum_and_adamax_are():
+    valley = valley_2d()  # a hundred times steeper across than along
+    rates = np.linspace(0.001, 0.0199, 60)
+    plain = [descent_path(valley, rate, 40) for rate in rates]
+    assert max(loss_fall(path, valley) for path in plain) < GOOD_FALL
+    assert describe_path(descent_path(valley, 0.01, 40), valley) == SLOW
+    assert describe_path(descent_path(valley, 0.019, 40), valley) == OSCILLATING
     # near the edge a bounce that has not settled yet is still a bounce, not "slow"
-    assert describe_path(descent_path(valley, 0.1995, 40), valley) == OSCILLATING
-    plain = descent_path(valley, 0.01, 40, "sgd")
-    assert describe_path(plain, valley) == SLOW
-    for optimizer in ("momentum", "adamax"):
-        faster = descent_path(valley, 0.01 if optimizer == "momentum" else 0.3, 40, optimizer)
-        assert faster.losses[-1] < plain.losses[-1] / 5, optimizer
+    assert describe_path(descent_path(valley, 0.01995, 40), valley) == OSCILLATING
+    assert describe_path(descent_path(valley, 0.021, 40), valley) == DIVERGING
+    for optimizer, rate in (("momentum", 0.005), ("adamax", 0.2)):
+        assert describe_path(descent_path(valley, rate, 40, optimizer), valley) == GOOD
+
+
+def test_paths_are_named_for_what_they_did():
+    valley = valley_2d()
+    assert descent_path(valley, 0.01, 3).label == "gradient descent"
+    assert descent_path(valley, 0.01, 3, "adamax").label == "Adamax"
+    assert minibatch_path(biopsy_surface(), 1.0, 1, batch_size=16).label == "SGD, batches of 16"
+    assert minibatch_path(biopsy_surface(), 1.0, 1).label == "gradient descent"
 
 
 def test_a_diverging_path_stops_instead_of_overflowing():
@@ -151,6 +192,96 @@ def test_descent_path_refuses_bad_settings():
         descent_path(bowl_1d(), 0.1, 5, "rmsprop")
     with pytest.raises(ValueError, match="must be positive"):
         descent_path(bowl_1d(), 0.0, 5)
+
+
+# --- stochastic gradient descent ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def biopsies():
+    return biopsy_surface()
+
+
+def test_the_biopsy_surface_is_real_data_with_its_lowest_point_found(biopsies):
+    assert biopsies.inputs.shape == (569, 2) and set(np.unique(biopsies.labels)) == {0.0, 1.0}
+    assert biopsies.labels.sum() == 212  # malignant biopsies in the Wisconsin data
+    np.testing.assert_allclose(biopsies.inputs.mean(axis=0), 0, atol=1e-12)
+    assert np.linalg.norm(biopsies.gradient(biopsies.minimum)) < 1e-10
+    nearby = biopsies.minimum + np.array([[0.1, 0], [0, 0.1], [-0.1, 0], [0, -0.1]])
+    assert all(biopsies.loss(w) > biopsies.loss(biopsies.minimum) for w in nearby)
+
+
+def test_the_minibatch_gradient_is_what_tensorflow_differentiates(biopsies):
+    batch = np.arange(10, 42)
+    weights = np.array([0.5, -1.5])
+    inputs = tf.constant(biopsies.inputs[batch])
+    w = tf.Variable(weights)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(
+            tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.constant(biopsies.labels[batch]), logits=tf.linalg.matvec(inputs, w)
+            )
+        )
+    expected = tape.gradient(loss, w).numpy()
+    found = minibatch_gradient(weights, biopsies.inputs[batch], biopsies.labels[batch])
+    np.testing.assert_allclose(found, expected, rtol=1e-10)
+    assert float(loss) == pytest.approx(
+        logistic_loss(weights, biopsies.inputs[batch], biopsies.labels[batch]), rel=1e-12
+    )
+
+
+def test_a_minibatch_gradient_is_an_unbiased_estimate_of_the_full_one(biopsies):
+    weights, everyone = biopsies.start, np.arange(biopsies.examples)
+    full = minibatch_gradient(weights, biopsies.inputs, biopsies.labels)
+    # an epoch of equal batches averages to the full gradient exactly...
+    batches = epoch_batches(568, 8, np.random.default_rng(0))
+    average = np.mean([minibatch_gradient(weights, *_batch(biopsies, b)) for b in batches], 0)
+    np.testing.assert_allclose(
+        average, minibatch_gradient(weights, *_batch(biopsies, everyone[:568]))
+    )
+    # ...and random batches do on average, each off by a spread that shrinks like 1/sqrt(size)
+    rng = np.random.default_rng(0)
+    spreads = {}
+    for size in (4, 64):
+        draws = [rng.choice(biopsies.examples, size, replace=False) for _ in range(3000)]
+        gradients = np.array([minibatch_gradient(weights, *_batch(biopsies, d)) for d in draws])
+        assert np.linalg.norm(gradients.mean(axis=0) - full) < 0.1 * np.linalg.norm(full)
+        spreads[size] = np.sqrt(np.mean(np.sum((gradients - full) ** 2, axis=1)))
+    assert 3 < spreads[4] / spreads[64] < 5  # sqrt(16) = 4
+
+
+def _batch(surface, indices):
+    return surface.inputs[indices], surface.labels[indices]
+
+
+def test_an_epoch_uses_every_example_once():
+    batches = epoch_batches(10, 4, np.random.default_rng(0))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(np.concatenate(batches)) == list(range(10))
+    again = epoch_batches(10, 4, np.random.default_rng(1))
+    assert not all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+
+
+def test_full_batch_is_gradient_descent_and_mini_batches_get_further_per_epoch(biopsies):
+    full = minibatch_path(biopsies, 1.0, epochs=5)
+    plain = descent_path(biopsies, 1.0, 5)
+    np.testing.assert_allclose(full.points, plain.points)
+    np.testing.assert_allclose(full.epochs, np.arange(6))
+    small = minibatch_path(biopsies, 1.0, epochs=5, batch_size=16, seed=0)
+    assert small.steps == 5 * 36 and small.epochs[-1] == pytest.approx(5)
+    best = biopsies.loss(biopsies.minimum)
+    assert small.losses[-1] - best < (full.losses[-1] - best) / 100
+    again = minibatch_path(biopsies, 1.0, epochs=5, batch_size=16, seed=0)
+    np.testing.assert_array_equal(small.points, again.points)  # seeded: the same path
+
+
+def test_minibatch_path_refuses_bad_settings(biopsies):
+    with pytest.raises(ValueError, match="must be positive"):
+        minibatch_path(biopsies, 0.0, 1)
+    with pytest.raises(ValueError, match="1 example or more"):
+        minibatch_path(biopsies, 1.0, 1, batch_size=0)
+    with pytest.raises(ValueError, match="no measurement"):
+        biopsy_surface(features=("mean radius", "tumour colour"))
 
 
 # --- backpropagation ----------------------------------------------------------------------

@@ -72,6 +72,23 @@ def _wrong_split_ignores_seed(labels, groups, val_fraction, seed):
     return group_stratified_split(labels, groups, val_fraction, seed=0)
 
 
+def _wrong_share_clean(row):
+    return row.clean / row.images if row.images else 0.0
+
+
+def _wrong_share_exact_only(row):
+    return row.exact_copy_other_split / row.images if row.images else 0.0
+
+
+def _wrong_share_percentage(row):
+    return 100 * (row.images - row.clean) / row.images if row.images else 0.0
+
+
+def _wrong_share_counts_within_split(row):
+    leaked = row.images - row.clean + row.copy_within_split
+    return leaked / row.images if row.images else 0.0
+
+
 WRONG_ANSWERS = {
     "1.1": [(_wrong_count_without_zeros, "missing"), (_wrong_count_sorted_by_size, "order")],
     "1.2": [(_wrong_channels_drop_alpha, "transparent"), (_wrong_channels_cast_16_bit, "16-bit")],
@@ -84,5 +101,11 @@ WRONG_ANSWERS = {
         (_wrong_split_ignores_groups, "leak"),
         (_wrong_split_not_stratified, "stratify"),
         (_wrong_split_ignores_seed, "seed"),
+    ],
+    "1.5": [
+        (_wrong_share_clean, "clean share"),
+        (_wrong_share_exact_only, "only the exact copies"),
+        (_wrong_share_percentage, "percentage"),
+        (_wrong_share_counts_within_split, "within"),
     ],
 }

@@ -48,8 +48,16 @@ def _wrong_parameters_without_channels(kernel_size, in_channels, filters, use_bi
     return filters * (kernel_size * kernel_size + int(use_bias))
 
 
+def _wrong_parameters_bias_always(kernel_size, in_channels, filters, use_bias=True):
+    return filters * (kernel_size * kernel_size * in_channels + 1)
+
+
 def _wrong_macs_without_kernel(kernel_size, in_channels, filters, out_height, out_width):
     return out_height * out_width * filters * in_channels
+
+
+def _wrong_macs_one_filter(kernel_size, in_channels, filters, out_height, out_width):
+    return out_height * out_width * kernel_size * kernel_size * in_channels
 
 
 def _wrong_macs_square_map(kernel_size, in_channels, filters, out_height, out_width):
@@ -64,11 +72,13 @@ WRONG_ANSWERS = {
         (_wrong_block_default_momentum, "momentum 0.99"),
     ],
     "3.2": [
-        (_wrong_parameters_without_bias, "Keras counts"),
-        (_wrong_parameters_without_channels, "Keras counts"),
+        (_wrong_parameters_without_bias, "you left out the biases"),
+        (_wrong_parameters_without_channels, "does not grow with the input channels"),
+        (_wrong_parameters_bias_always, "but use_bias=False"),
     ],
     "3.3": [
-        (_wrong_macs_without_kernel, "693,633,024"),
+        (_wrong_macs_without_kernel, "leaves out the filter's 3x3 size"),
+        (_wrong_macs_one_filter, "you counted one filter's output map"),
         (_wrong_macs_square_map, "not square"),
     ],
 }

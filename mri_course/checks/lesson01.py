@@ -197,3 +197,50 @@ def check_group_stratified_split(group_stratified_split: Callable) -> str:
         "groups are visited"
     )
     return "no group is split, each class keeps its share, and the seed decides the split"
+
+
+def check_leaked_share(leaked_share: Callable) -> str:
+    from mri_course.data.leakage import LeakageRow
+
+    def row(images, within, exact, near):
+        return LeakageRow("Testing", "glioma", images, within, exact, near, images - exact - near)
+
+    mixed = row(images=20, within=6, exact=3, near=5)  # 8 of 20 leak: 3 exact + 5 near
+    share = leaked_share(mixed)
+    assert isinstance(share, float | int | np.floating), (
+        f"expected a number, got {type(share).__name__}"
+    )
+    share = float(share)
+    assert not np.isclose(share, 40.0), (
+        "you returned a percentage (40.0); return a share from 0 to 1: 0.4"
+    )
+    assert 0.0 <= share <= 1.0, f"got {share}; a share lies between 0 and 1"
+    assert not np.isclose(share, 0.6), (
+        "you returned the clean share (clean / images = 12 / 20 = 0.6); the share *with* a "
+        "copy in the other split is the rest: 8 / 20 = 0.4"
+    )
+    assert not np.isclose(share, 0.15), (
+        "you counted only the exact copies (3 of 20); an image with only a near copy in the "
+        "other split leaks too: (3 + 5) / 20 = 0.4"
+    )
+    assert not np.isclose(share, 0.25), (
+        "you counted only the near copies (5 of 20); an image with an identical copy in the "
+        "other split leaks too: (3 + 5) / 20 = 0.4"
+    )
+    assert not np.isclose(share, [0.7, 0.3]).any(), (
+        f"got {share}: copies *within* the split (copy_within_split = 6) do not cross it and "
+        "must not count; expected (3 + 5) / 20 = 0.4"
+    )
+    assert np.isclose(share, 0.4), (
+        "for a row of 20 images, 3 with an exact and 5 with only a near copy in the other "
+        f"split (12 clean), expected 8 / 20 = 0.4, got {share}"
+    )
+    assert np.isclose(float(leaked_share(row(10, 0, 0, 0))), 0.0), "a clean row must give 0.0"
+    assert np.isclose(float(leaked_share(row(4, 4, 4, 0))), 1.0), (
+        "a row whose every image has a copy in the other split must give 1.0"
+    )
+    empty = leaked_share(row(0, 0, 0, 0))
+    assert np.isclose(float(empty), 0.0), (
+        f"a row with no images gave {empty}; return 0.0 instead of dividing by zero"
+    )
+    return "exact and near copies in the other split count, copies within it do not, 0..1"

@@ -56,6 +56,23 @@ def check_conv_block(conv_block: Callable) -> str:
     return "conv, batch norm, ReLU (twice), then 2x2 max pooling, named for Grad-CAM"
 
 
+def _parameters_mistake(found, kernel: int, channels: int, filters: int, bias: bool) -> str:
+    """The misconception behind a wrong parameter count, in a sentence (or "")."""
+    weights = filters * kernel * kernel * channels
+    if bias and found == weights:
+        return "you left out the biases: with use_bias=True every filter also has a bias"
+    if not bias and found == weights + filters:
+        return "you counted biases, but use_bias=False: this layer has none"
+    if found == filters * (kernel * kernel + int(bias)):
+        return (
+            "your count does not grow with the input channels: a filter has its own "
+            f"{kernel}x{kernel} weights for every channel it reads"
+        )
+    if found * filters == weights + filters * int(bias):
+        return f"you counted one filter; the layer has {filters}, each with its own weights"
+    return ""
+
+
 def check_conv2d_parameters(conv2d_parameters: Callable) -> str:
     cases = [(3, 3, 64, True), (3, 64, 64, False), (1, 728, 1024, False), (5, 16, 32, True)]
     for kernel, channels, filters, bias in cases:
@@ -63,24 +80,48 @@ def check_conv2d_parameters(conv2d_parameters: Callable) -> str:
         layer.build((None, 32, 32, channels))
         expected = layer.count_params()
         found = conv2d_parameters(kernel, channels, filters, use_bias=bias)
-        assert found == expected, (
-            f"{kernel}x{kernel} conv, {channels} input channels, {filters} filters, "
-            f"use_bias={bias}: you counted {found}, Keras counts {expected}"
-        )
+        if found != expected:
+            layer_text = (
+                f"{kernel}x{kernel} conv, {channels} input channels, {filters} filters, "
+                f"use_bias={bias}"
+            )
+            mistake = _parameters_mistake(found, kernel, channels, filters, bias)
+            detail = mistake or f"you counted {found}, Keras counts {expected}"
+            raise AssertionError(f"{layer_text}: {detail}")
     return "matches Keras for 1x1, 3x3 and 5x5 filters, with and without bias"
 
 
+def _macs_mistake(found, kernel: int, channels: int, filters: int, height: int, width: int):
+    """The misconception behind a wrong multiply-accumulate count, in a sentence (or "")."""
+    positions, per_value = height * width, kernel * kernel * channels
+    if found == positions * filters * channels:
+        return (
+            f"your count leaves out the filter's {kernel}x{kernel} size: an output value "
+            "takes one multiply-accumulate per weight of its filter, across its whole patch"
+        )
+    if found == positions * filters * kernel * kernel:
+        return "your count leaves out the input channels: a filter reads every one of them"
+    if found == positions * per_value:
+        return f"you counted one filter's output map; each of the {filters} filters makes one"
+    if height != width and found in (
+        height * height * filters * per_value,
+        width * width * filters * per_value,
+    ):
+        return "height and width must both count (the map is not square)"
+    return ""
+
+
 def check_conv2d_macs(conv2d_macs: Callable) -> str:
-    assert conv2d_macs(3, 3, 512, 224, 224) == 693_633_024, (
-        f"the brief's first convolution (3x3, RGB in, 512 filters, 224x224 out) gave "
-        f"{conv2d_macs(3, 3, 512, 224, 224):,}; expected 693,633,024 = 224 * 224 * 512 * 3 * 3 * 3"
-    )
-    assert conv2d_macs(3, 32, 32, 7, 5) == 7 * 5 * 32 * 9 * 32, (
-        f"a 3x3 convolution with a 7x5 output map gave {conv2d_macs(3, 32, 32, 7, 5):,}; "
-        "height and width must both count (the map is not square)"
-    )
-    assert conv2d_macs(1, 64, 128, 10, 20) == 10 * 20 * 128 * 64, (
-        f"a 1x1 convolution, 64 to 128 channels on a 10x20 map, gave "
-        f"{conv2d_macs(1, 64, 128, 10, 20):,}; expected {10 * 20 * 128 * 64:,}"
-    )
+    cases = [
+        ("the brief's first convolution (3x3, RGB to 512 filters, 224x224)", 3, 3, 512, 224, 224),
+        ("a 3x3 convolution, 32 to 32 channels, with a 7x5 output map", 3, 32, 32, 7, 5),
+        ("a 1x1 convolution, 64 to 128 channels, on a 10x20 map", 1, 64, 128, 10, 20),
+    ]
+    for text, kernel, channels, filters, height, width in cases:
+        expected = height * width * filters * kernel * kernel * channels
+        found = conv2d_macs(kernel, channels, filters, height, width)
+        if found != expected:
+            mistake = _macs_mistake(found, kernel, channels, filters, height, width)
+            detail = mistake or f"you counted {found:,} multiply-accumulates, expected {expected:,}"
+            raise AssertionError(f"{text}: {detail}")
     return "one multiply-accumulate per weight, for every value of the output map"

@@ -31,6 +31,32 @@ class LeakageRow:
     clean: int  # no copy of any kind in the other split
 
 
+def leaked_share(row: LeakageRow) -> float:
+    """The share of a row's images that have a copy, exact or near, in the other split.
+
+    For a ``Testing`` row, this is how much of that class's official test score can come
+    from memory rather than skill. A copy *within* the same split does not count: it does
+    not cross the split.
+
+    Args:
+        row: one split and class of a :class:`LeakageReport`, e.g.
+            ``leakage.row("Testing", "notumor")``. Its fields count images: ``images`` in
+            all, ``exact_copy_other_split`` with an identical copy in the other split,
+            ``near_copy_other_split`` with only near copies there, and ``clean`` with no
+            copy of any kind there (so the three add up to ``images``).
+
+    Returns:
+        A float from 0 to 1 (not a percentage); 0.0 for a row with no images.
+
+    Hints:
+        - The images with a copy in the other split are those that are not clean.
+        - Guard the division: `if row.images == 0: return 0.0`.
+    """
+    if row.images == 0:
+        return 0.0
+    return (row.images - row.clean) / row.images
+
+
 @dataclass(frozen=True)
 class CrossSplitExample:
     """A Testing image and a Training image that are copies of each other."""
@@ -78,29 +104,29 @@ class LeakageReport:
             f"{'near copy':>11}{'clean':>7}",
             f"{'':<9}{'':<12}{'':>7}{'split':>9}{'in other':>12}{'in other':>11}{'':>7}",
         ]
+        fields = (
+            "images",
+            "copy_within_split",
+            "exact_copy_other_split",
+            "near_copy_other_split",
+            "clean",
+        )
         for split in SPLIT_NAMES:
             for r in (r for r in self.rows if r.split == split):
                 lines.append(
                     f"{r.split:<9}{r.label:<12}{r.images:>7}{r.copy_within_split:>9}"
                     f"{r.exact_copy_other_split:>12}{r.near_copy_other_split:>11}{r.clean:>7}"
                 )
-            fields = (
-                "images",
-                "copy_within_split",
-                "exact_copy_other_split",
-                "near_copy_other_split",
-                "clean",
-            )
             t = [self.total(split, f) for f in fields]
             lines.append(f"{split:<9}{'all':<12}{t[0]:>7}{t[1]:>9}{t[2]:>12}{t[3]:>11}{t[4]:>7}")
-        test_images = self.total("Testing", "images")
-        leaked = test_images - self.total("Testing", "clean")
-        if test_images:
+        test = LeakageRow("Testing", "all", *(self.total("Testing", f) for f in fields))
+        leaked = test.images - test.clean
+        if test.images:
             lines += [
                 "",
-                f"{leaked} of {test_images} Testing images ({leaked / test_images:.1%}) have a "
+                f"{leaked} of {test.images} Testing images ({leaked_share(test):.1%}) have a "
                 "copy in Training: the clean test set is the other "
-                f"{test_images - leaked}.",
+                f"{test.clean}.",
             ]
         return "\n".join(lines)
 

@@ -71,6 +71,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("1.2", "to_three_channels", "mri_course.data.decode"),
     Exercise("1.3", "difference_hash", "mri_course.data.hashing"),
     Exercise("1.4", "group_stratified_split", "mri_course.data.splits"),
+    Exercise("1.5", "leaked_share", "mri_course.data.leakage"),
     # --- lesson 02: transfer learning (mri_course.models) ---
     Exercise("2.1", "classification_head", "mri_course.models.transfer"),
     Exercise("2.2", "compile_settings", "mri_course.models.compile"),
@@ -84,6 +85,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("4.2", "cross_entropy_from_logits", "mri_course.intuition.loss"),
     Exercise("4.3", "gradient_descent_step", "mri_course.intuition.descent"),
     Exercise("4.4", "adamax_step", "mri_course.intuition.descent"),
+    Exercise("4.5", "minibatch_gradient", "mri_course.intuition.stochastic"),
     # --- lesson 05: evaluation (mri_course.evaluation) ---
     Exercise("5.1", "confusion_matrix", "mri_course.evaluation.metrics"),
     Exercise("5.2", "per_class_recall", "mri_course.evaluation.metrics"),

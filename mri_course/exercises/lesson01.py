@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from mri_course.data.index import ImageRecord
+from mri_course.data.leakage import LeakageRow
 from mri_course.data.release import CLASS_NAMES
 from mri_course.exercises.runtime import exercise
 
@@ -129,3 +130,28 @@ def group_stratified_split(
         - Return `np.flatnonzero(~in_val), np.flatnonzero(in_val)`.
     """
     raise NotImplementedError("Exercise 1.4: write group_stratified_split here")
+
+
+@exercise("1.5")
+def leaked_share(row: LeakageRow) -> float:
+    """The share of a row's images that have a copy, exact or near, in the other split.
+
+    For a ``Testing`` row, this is how much of that class's official test score can come
+    from memory rather than skill. A copy *within* the same split does not count: it does
+    not cross the split.
+
+    Args:
+        row: one split and class of a :class:`LeakageReport`, e.g.
+            ``leakage.row("Testing", "notumor")``. Its fields count images: ``images`` in
+            all, ``exact_copy_other_split`` with an identical copy in the other split,
+            ``near_copy_other_split`` with only near copies there, and ``clean`` with no
+            copy of any kind there (so the three add up to ``images``).
+
+    Returns:
+        A float from 0 to 1 (not a percentage); 0.0 for a row with no images.
+
+    Hints:
+        - The images with a copy in the other split are those that are not clean.
+        - Guard the division: `if row.images == 0: return 0.0`.
+    """
+    raise NotImplementedError("Exercise 1.5: write leaked_share here")

@@ -5,6 +5,10 @@ as on a one- or two-weight surface: look at the slope (the gradient) and step do
 *learning rate* times the slope. These surfaces make that rule visible: a rate that is too
 small crawls, a good one arrives, a large one overshoots back and forth, a larger one flies
 off. Momentum and Adamax, the brief's optimiser, change how the steps are taken.
+
+Every step here uses the exact gradient of the surface, so these paths are plain (full-batch)
+*gradient descent*. Taking each step from a random mini-batch of the data instead is
+*stochastic* gradient descent: :mod:`.stochastic`.
 """
 
 from __future__ import annotations
@@ -14,11 +18,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The update rules, named as Keras names them: "sgd" is ``keras.optimizers.SGD``, the plain
+# step ``w - rate * gradient``. It is only *stochastic* when its gradients come from random
+# mini-batches; with a surface's exact gradient it is plain gradient descent, and the
+# figures call it so (``OPTIMIZER_NAMES``, ``DescentPath.label``).
 OPTIMIZERS = ("sgd", "momentum", "adamax")
+OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "momentum", "adamax": "Adamax"}
 SLOW = "too small: slow"
 GOOD = "good"
 OSCILLATING = "too large: oscillating"
 DIVERGING = "too large: diverging"
+GOOD_FALL = 100  # "good": the loss above the minimum fell at least this many times
 BLOW_UP = 1e6  # a path this far from the start has left the surface for good
 
 
@@ -31,7 +41,7 @@ class Surface:
     gradient: Callable[[np.ndarray], np.ndarray]
     minimum: np.ndarray
     start: np.ndarray
-    extent: float  # plots show the square of this half-width around the minimum
+    extent: float  # plots show this half-width around the minimum (2-D: at most, in height)
 
     @property
     def dimensions(self) -> int:
@@ -56,12 +66,16 @@ def bowl_1d(curvature: float = 1.0) -> Surface:
     )
 
 
-def valley_2d(shallow: float = 1.0, steep: float = 10.0) -> Surface:
+def valley_2d(shallow: float = 1.0, steep: float = 100.0) -> Surface:
     """A long narrow valley: ``loss(x, y) = (shallow * x**2 + steep * y**2) / 2``.
 
     Real loss surfaces are like this: steep in some directions, nearly flat in others. One
     learning rate must serve both, so a rate small enough not to bounce across the steep
     walls crawls along the flat floor. Momentum and Adamax help with exactly that.
+
+    Plain gradient descent diverges above ``2 / steep`` (0.02 by default) and gains only
+    ``shallow * rate`` of the distance along the floor per step below it, so no plain rate
+    is fast on a valley a hundred times steeper across than along.
     """
     curvatures = np.array([shallow, steep], dtype=np.float64)
     return Surface(
@@ -175,14 +189,24 @@ def adamax_step(
 class DescentPath:
     """Where an optimiser went on a surface: the weights and the loss after each step."""
 
-    optimizer: str
+    optimizer: str  # one of OPTIMIZERS
     learning_rate: float
     points: np.ndarray  # (steps taken + 1, dimensions); row 0 is the start
     losses: np.ndarray  # (steps taken + 1,)
+    batch_size: int | None = None  # None: every step used the full gradient
+    epochs: np.ndarray | None = None  # passes over the data at each point (data surfaces)
 
     @property
     def steps(self) -> int:
         return len(self.points) - 1
+
+    @property
+    def label(self) -> str:
+        """What a legend calls the path: "gradient descent" unless mini-batches made it
+        stochastic ("SGD, batches of 16")."""
+        if self.batch_size is not None:
+            return f"SGD, batches of {self.batch_size}"
+        return OPTIMIZER_NAMES[self.optimizer]
 
 
 def descent_path(
@@ -194,8 +218,10 @@ def descent_path(
 ) -> DescentPath:
     """Run ``steps`` updates of ``optimizer`` ("sgd", "momentum" or "adamax") on ``surface``.
 
-    A path that flies off (further than ``BLOW_UP`` from the start) stops there: it has
-    diverged, and the numbers after that would only overflow.
+    Each step uses the surface's exact gradient, so "sgd" (Keras' name for the plain step)
+    makes a path of plain gradient descent here. A path that flies off (further than
+    ``BLOW_UP`` from the start) stops there: it has diverged, and the numbers after that
+    would only overflow.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
@@ -223,28 +249,54 @@ def descent_path(
     return DescentPath(optimizer, learning_rate, np.array(points), np.array(losses))
 
 
-def describe_path(path: DescentPath, surface: Surface) -> str:
-    """Name what a learning rate did: ``DIVERGING``, ``OSCILLATING``, ``SLOW`` or ``GOOD``.
+def loss_fall(path: DescentPath, surface: Surface) -> float:
+    """How many times smaller the loss above the minimum got: its start over its end.
 
-    In that order of precedence:
-
-    * diverging: the loss ended higher than it started (or overflowed);
-    * oscillating: some weight's steps flip direction more often than not (counting steps
-      longer than 1% of the starting distance): it bounces across the minimum, whether or
-      not it has settled yet;
-    * slow: less than 95% of the way down from the starting loss to the minimum;
-    * good: none of the above.
+    100 means the path removed 99% of the excess loss; below 1, the loss grew; ``inf``, the
+    path reached the minimum exactly; 0, it overflowed.
     """
-    losses = path.losses
-    if not np.all(np.isfinite(losses)) or losses[-1] > losses[0]:
-        return DIVERGING
+    best = surface.loss(surface.minimum)
+    first, last = path.losses[0] - best, path.losses[-1] - best
+    if not np.isfinite(last):
+        return 0.0
+    return float(first / last) if last > 0 else float("inf")
+
+
+def bounces(path: DescentPath, surface: Surface) -> bool:
+    """True when along some weight the steps flip direction more often than not.
+
+    Only steps longer than 1% of the starting distance to the minimum count: the tiny
+    steps of a path that has arrived flip at random and say nothing.
+    """
     moves = np.diff(path.points, axis=0)
     scale = 0.01 * max(float(np.linalg.norm(path.points[0] - surface.minimum)), 1e-12)
     for column in moves.T:
         signs = np.sign(column[np.abs(column) > scale])
         if len(signs) >= 3 and np.mean(signs[1:] != signs[:-1]) > 0.5:
-            return OSCILLATING
-    best = surface.loss(surface.minimum)
-    if losses[0] > best and (losses[-1] - best) > 0.05 * (losses[0] - best):
-        return SLOW
-    return GOOD
+            return True
+    return False
+
+
+def describe_path(path: DescentPath, surface: Surface) -> str:
+    """Name what a learning rate did: ``DIVERGING``, ``GOOD``, ``OSCILLATING`` or ``SLOW``.
+
+    Judged from the path itself, in this order:
+
+    * diverging: the loss ended higher than it started (or overflowed);
+    * good: the loss above the minimum fell at least ``GOOD_FALL`` (100) times within the
+      steps taken, whether or not the path bounced on the way. A bounce that shrinks fast
+      costs nothing: on the bowl, rate 1.5 lands as fast as 0.5;
+    * oscillating: not good, and some weight's steps flip direction more often than not
+      (:func:`bounces`): the rate is too large for the steepest direction, and the path
+      spends its steps crossing the minimum instead of approaching it;
+    * slow: not good, without bouncing: the steps are too short.
+
+    "Too large" and "too small" are exact for plain gradient descent. With momentum a path
+    can also bounce because the momentum carries it past the minimum.
+    """
+    fall = loss_fall(path, surface)
+    if fall < 1:
+        return DIVERGING
+    if fall >= GOOD_FALL:
+        return GOOD
+    return OSCILLATING if bounces(path, surface) else SLOW

@@ -40,41 +40,97 @@ def cross_entropy_figure(
     return figure
 
 
-def _draw_surface(axis, surface: Surface) -> None:
-    span = np.linspace(-surface.extent, surface.extent, 200) + surface.minimum[0]
+def _draw_surface(axis, surface: Surface, paths: Sequence[DescentPath]) -> None:
+    """The loss as a curve (one weight) or as contour lines (two), around the minimum.
+
+    A 2-D plot is as tall as the paths need (within the surface's extent), so a narrow
+    valley's bounces stay visible: the two axes then have different scales.
+    """
+    centre = surface.minimum
+    span = np.linspace(-surface.extent, surface.extent, 200)
+    axis.set_xlim(centre[0] - surface.extent, centre[0] + surface.extent)
     if surface.dimensions == 1:
-        axis.plot(span, [surface.loss(np.array([w])) for w in span], color="lightgray")
-        axis.set(xlabel="weight", ylabel="loss")
-    else:
-        x, y = np.meshgrid(span, np.linspace(-surface.extent, surface.extent, 200))
-        z = np.vectorize(lambda a, b: surface.loss(np.array([a, b])))(x, y)
-        axis.contour(x, y, z, levels=np.geomspace(0.05, z.max(), 14), colors="lightgray")
-        axis.set(xlabel="weight 1", ylabel="weight 2", aspect="equal")
-    axis.set_xlim(span[0], span[-1])
+        weights = span + centre[0]
+        axis.plot(weights, [surface.loss(np.array([w])) for w in weights], color="lightgray")
+        axis.set(xlabel="weight", ylabel="loss", ylim=(0, surface.loss(surface.start) * 1.5))
+        return
+    reach = max((np.nanmax(np.abs(p.points[:, 1] - centre[1])) for p in paths), default=0)
+    height = min(max(1.25 * float(reach), 0.1 * surface.extent), surface.extent)
+    x, y = np.meshgrid(span + centre[0], np.linspace(-height, height, 200) + centre[1])
+    z = np.vectorize(lambda a, b: surface.loss(np.array([a, b])))(x, y)
+    best = surface.loss(centre)
+    levels = best + np.geomspace(1e-4 * (z.max() - best), z.max() - best, 14)
+    axis.contour(x, y, z, levels=levels, colors="lightgray")
+    axis.plot(*centre, marker="*", markersize=12, color="black", linestyle="none", zorder=5)
+    axis.set(xlabel="weight 1", ylabel="weight 2", ylim=(centre[1] - height, centre[1] + height))
+
+
+def _draw_path(axis, surface: Surface, path: DescentPath, **style):
+    points = path.points
+    if surface.dimensions == 1:
+        return axis.plot(points[:, 0], [surface.loss(p) for p in points], **style)[0]
+    return axis.plot(points[:, 0], points[:, 1], **style)[0]
+
+
+def _above_lowest(path: DescentPath, surface: Surface) -> np.ndarray:
+    """The loss above the surface's lowest value, kept positive for a log scale."""
+    return np.maximum(path.losses - surface.loss(surface.minimum), 1e-12)
+
+
+def verdict_label(path: DescentPath, surface: Surface) -> str:
+    """The legend of a path: who, at what rate, what the path did and the loss it reached.
+
+    The verdict is :func:`describe_path` of this very path, never a fixed string, and the
+    two losses beside it let a reader check it against the curve.
+    """
+    first, last = path.losses[0], path.losses[-1]
+    return (
+        f"{path.label}, rate {path.learning_rate:g}: {describe_path(path, surface)} "
+        f"(loss {first:.3g} → {last:.2g})"
+    )
+
+
+def _paths_figure(surface, paths, labels, x_values, x_label, title) -> Figure:
+    """The paths on the surface (left), their loss above the lowest (right, log scale),
+    and one legend under both."""
+    figure, (where, loss) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+    _draw_surface(where, surface, paths)
+    for order, (path, label, x) in enumerate(zip(paths, labels, x_values, strict=True)):
+        # the first paths on top: a short full-batch path would hide under a long noisy one
+        style = {"marker": "o", "markersize": 4 if path.steps < 20 else 2.5, "linewidth": 1}
+        line = _draw_path(where, surface, path, zorder=len(paths) - order + 1, **style)
+        loss.plot(x, _above_lowest(path, surface), color=line.get_color(), label=label)
+    where.set_title(surface.name)
+    loss.set(yscale="log", xlabel=x_label, ylabel="loss above the lowest", title=title)
+    figure.legend(loc="outside lower center", ncol=2, fontsize=8)
+    return figure
 
 
 def descent_figure(surface: Surface, paths: Sequence[DescentPath]) -> Figure:
-    """Left: each path drawn on the surface. Right: the loss after each step (log scale)."""
-    figure, (where, loss) = plt.subplots(1, 2, figsize=(11, 3.8))
-    _draw_surface(where, surface)
-    for path in paths:
-        label = f"{path.optimizer}, rate {path.learning_rate:g}: {describe_path(path, surface)}"
-        points = path.points
-        if surface.dimensions == 1:
-            heights = [surface.loss(p) for p in points]
-            (line,) = where.plot(points[:, 0], heights, marker="o", markersize=3, label=label)
-        else:
-            (line,) = where.plot(points[:, 0], points[:, 1], marker="o", markersize=3, label=label)
-        loss.plot(np.maximum(path.losses, 1e-12), color=line.get_color())
-    if surface.dimensions == 1:
-        where.set_ylim(0, surface.loss(surface.start) * 1.5)
-    else:
-        where.set_ylim(-surface.extent, surface.extent)
-    where.set_title(surface.name)
-    where.legend(fontsize=7, loc="upper center")
-    loss.set(yscale="log", xlabel="step", ylabel="loss", title="loss per step")
-    figure.tight_layout()
-    return figure
+    """Each path on the surface, and its loss after each step (log scale).
+
+    Each legend entry says what its path did (:func:`verdict_label`), computed from it.
+    """
+    labels = [verdict_label(path, surface) for path in paths]
+    steps = [np.arange(len(path.losses)) for path in paths]
+    return _paths_figure(surface, paths, labels, steps, "step", "loss per step")
+
+
+def minibatch_figure(surface: Surface, paths: Sequence[DescentPath]) -> Figure:
+    """Full-batch and mini-batch paths on one data surface, and their loss per epoch.
+
+    The loss is over all the data, drawn against the passes over the data made so far
+    (epochs, from :func:`~mri_course.intuition.stochastic.minibatch_path`), so every path is
+    shown at the same cost in examples looked at. Each legend entry gives its path's steps
+    and final loss, read from the path.
+    """
+    labels = [
+        f"{path.label}, rate {path.learning_rate:g}: {path.steps} steps, loss {path.losses[-1]:.3f}"
+        for path in paths
+    ]
+    epochs = [np.arange(len(p.losses)) if p.epochs is None else p.epochs for p in paths]
+    title = f"lowest possible loss {surface.loss(surface.minimum):.3f} (the star)"
+    return _paths_figure(surface, paths, labels, epochs, "passes over the data (epochs)", title)
 
 
 def range_test_figure(result: RangeTest) -> Figure:

@@ -2,9 +2,9 @@
 
 Xception turns an image into 2048 feature maps with depthwise separable convolutions
 (a 3x3 filter per channel, then a 1x1 mix of the channels: far fewer weights than a full
-convolution). Its filters were learnt on 14 million ImageNet photos, so they already find
-edges, textures and shapes; the head only has to learn which of those features point to
-which tumour.
+convolution). Its filters were learnt on ImageNet-1k (about 1.28 million photos in 1000
+classes), so they already find edges, textures and shapes; the head only has to learn which
+of those features point to which tumour.
 
 The model is built *flat*: the Xception layers are layers of the model itself, not one
 nested layer, so ``block14_sepconv2_act`` (the last feature maps, for Grad-CAM) can be
@@ -103,11 +103,14 @@ def _pretrained_xception(image_size: int, weights: str | Path) -> keras.Model:
     return model
 
 
-def build_xception_features(image_size: int, weights: str | Path | None) -> keras.Model:
+def build_xception_features(
+    image_size: int, weights: str | Path | None, *, why_random: str = "fast profile"
+) -> keras.Model:
     """Image -> 2048 max-pooled Xception features, preprocessing included, built flat.
 
     ``weights`` is ``"imagenet"``, a weights file, or None for random weights (with a
-    printed notice, since such a model's accuracy means nothing).
+    printed notice, since such a model's accuracy means nothing; ``why_random`` is the
+    reason it gives).
     """
     if image_size < MIN_IMAGE_SIZE:
         raise ValueError(f"Xception needs images of {MIN_IMAGE_SIZE} px or more, got {image_size}")
@@ -119,7 +122,7 @@ def build_xception_features(image_size: int, weights: str | Path | None) -> kera
     )
     if weights is None:
         print(
-            "Notice: Xception has RANDOM weights here (fast profile); its accuracy means nothing."
+            f"Notice: Xception has RANDOM weights here ({why_random}); its accuracy means nothing."
         )
     else:
         _copy_weights(_pretrained_xception(image_size, weights), base)
@@ -140,9 +143,11 @@ def _copy_weights(source: keras.Model, target: keras.Model) -> None:
         dst.set_weights(src.get_weights())
 
 
-def build_transfer_model(image_size: int, weights: str | Path | None) -> keras.Model:
+def build_transfer_model(
+    image_size: int, weights: str | Path | None, *, why_random: str = "fast profile"
+) -> keras.Model:
     """The brief's transfer model: Xception features, then :func:`classification_head`."""
-    features = build_xception_features(image_size, weights)
+    features = build_xception_features(image_size, weights, why_random=why_random)
     outputs = classification_head(features.output)
     return keras.Model(features.input, outputs, name="xception_transfer")
 

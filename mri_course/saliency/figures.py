@@ -128,3 +128,19 @@ def pointing_chart(games: Sequence[PointingGame]) -> Figure:
     )
     figure.tight_layout()
     return figure
+
+
+def outline_comparison(
+    image: np.ndarray,
+    maps: Sequence[SaliencyMap],
+    outline: np.ndarray | None,
+    title: str = "",
+    size: float = 2.6,
+) -> Figure:
+    """:func:`method_comparison` with the tumour's outline (green) on the scan and on every
+    overlay, so a map can be held against where the tumour is; None draws no outline."""
+    figure = method_comparison(image, maps, title=title, size=size)
+    if outline is not None and np.any(outline):
+        for axis in figure.axes:
+            axis.contour(outline, levels=[0.5], colors="lime", linewidths=1.2)
+    return figure

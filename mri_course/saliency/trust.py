@@ -12,15 +12,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 from scipy import ndimage, stats
 
-from mri_course.config import Settings
+from mri_course.config import Settings, project_root
 from mri_course.data.decode import load_rgb
 from mri_course.data.index import ImageRecord
 from mri_course.data.locate import dataset_root
@@ -31,6 +33,7 @@ from mri_course.data.synthetic import SyntheticDataset, load_synthetic_dataset
 from mri_course.models.transfer import xception_block_of
 from mri_course.saliency.maps import as_batch, resolve_classes, saliency_maps
 from mri_course.saliency.mask import brain_mask
+from mri_course.saliency.names import METHODS
 from mri_course.training import train
 
 TOP_BLOCKS = 2  # the sanity check randomises the head, then this many blocks from the top
@@ -225,3 +228,29 @@ def lesion_images(
     images = np.stack([prepare_pixels(load_rgb(r.path), image_size) for r in with_lesion])
     masks = [lesion_mask(dataset, r.relpath, image_size) for r in with_lesion]
     return images, masks, np.array([r.label_index for r in with_lesion])
+
+
+def measured_report(path: Path | str | None = None) -> str:
+    """What ``benchmarks/saliency_report.py`` measured, per model and method, as text: the
+    pointing game's hit rate against chance and the sanity check's correlations (head, then
+    the last block, then the one before), on more scans than a lesson has time for.
+
+    ``path`` defaults to ``benchmarks/results/saliency_report.json`` in this checkout; when
+    it is missing, the text says how to make it.
+    """
+    if path is None:
+        root = project_root()
+        path = root / "benchmarks" / "results" / "saliency_report.json" if root else None
+    if path is None or not Path(path).exists():
+        return "No saliency report here: run `python benchmarks/saliency_report.py`."
+    lines = []
+    for name, run in json.loads(Path(path).read_text())["models"].items():
+        lines.append(f"{name} ({run['recipe']}, test accuracy {run['test_accuracy']:.0%}):")
+        for method in METHODS:
+            game, sanity = run["pointing_game"][method], run["sanity_check"][method]
+            correlations = " / ".join(f"{c:.2f}" for c in sanity["correlations"])
+            lines.append(
+                f"  {method:<11} pointing game {game['hit_rate']:>4.0%} "
+                f"(chance {game['chance']:.0%}), sanity check {correlations}"
+            )
+    return "\n".join(lines)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mri_course.intuition.backprop import sigmoid
+
 
 # Exercise 4.1, from mri_course/intuition/loss.py
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -143,3 +145,31 @@ def adamax_step(
         correction * (largest_gradient + epsilon)
     )
     return new_weights, first_moment, largest_gradient
+
+
+# Exercise 4.5, from mri_course/intuition/stochastic.py
+def minibatch_gradient(weights: np.ndarray, inputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The gradient of a sigmoid neuron's mean loss over one mini-batch of examples.
+
+    For one example, the chain rule gave ``(p - y) * x`` (the backpropagation section): the
+    error of the prediction ``p = sigmoid(x . w)`` times the example's inputs. A batch's
+    loss is the *mean* of its examples' losses, so its gradient is the mean of theirs. The
+    mean, not the sum: then a random batch's gradient estimates the gradient over all the
+    data whatever the batch's size, and a step does not grow with the batch.
+
+    Args:
+        weights: the neuron's weights, shape ``(features,)``.
+        inputs: the batch's examples, one per row, shape ``(batch, features)``.
+        labels: each example's label, 0 or 1, shape ``(batch,)``.
+
+    Returns:
+        A float64 array of shape ``(features,)``: one slope per weight.
+
+    Hints:
+        - `inputs @ weights` scores every example at once; `sigmoid` turns the scores into p.
+        - Each example's gradient is its error `p - y` times its own inputs.
+        - Average over the examples (the rows), so one number per weight remains.
+    """
+    inputs = np.asarray(inputs, dtype=np.float64)
+    errors = sigmoid(inputs @ np.asarray(weights, dtype=np.float64)) - np.asarray(labels)
+    return errors @ inputs / len(errors)
