@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from mri_course.app.analysis import NOT_A_DIAGNOSTIC_DEVICE, ScanAnalysis
-from mri_course.app.ood import image_statistics
+from mri_course.app.ood import drawing_statistics, image_statistics
 from mri_course.data.release import CLASS_NAMES
 from mri_course.evaluation.uncertainty import guarantee, set_in_words
 from mri_course.explain import Explanation
@@ -159,7 +159,7 @@ def explanation(result: Explanation) -> None:
 
 def ood_details(analysis: ScanAnalysis, pixels: np.ndarray, detector_note: str = "") -> None:
     """What the out-of-distribution checks measured, for the curious."""
-    found = image_statistics(pixels)
+    found, drawn = image_statistics(pixels), drawing_statistics(pixels)
     ood = analysis.ood
     with st.expander("Does this look like a brain MRI? What the checks measured"):
         st.markdown(
@@ -167,6 +167,8 @@ def ood_details(analysis: ScanAnalysis, pixels: np.ndarray, detector_note: str =
             f"{found.colour:.1f}\n"
             f"- contrast (standard deviation of the gray levels): {found.spread:.1f}\n"
             f"- dark background (share of near-black pixels): {found.dark_share:.0%}\n"
+            f"- flat gray, as drawn (share of the bright part without a scanner's fine noise): "
+            f"{drawn.flat_share:.0%}\n"
             + (
                 f"- the model's features: distance {ood.distance:.1f} to the nearest class, "
                 f"alarm above {ood.threshold:.1f}"

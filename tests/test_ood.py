@@ -1,14 +1,20 @@
-"""The out-of-distribution checks: image checks on generated non-MRI images, and the
-Mahalanobis feature detector on Gaussian features (the math) and on a tiny real model."""
+"""The out-of-distribution checks: image checks on generated non-MRI images, the drawing check
+on generated drawings and on synthetic scans, and the Mahalanobis feature detector on
+Gaussian features (the math) and on a tiny real model."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
 from bad_scans import scan_gray
+from PIL import Image, ImageDraw
+from scipy.ndimage import gaussian_filter
 
 from mri_course.app import ood
-from mri_course.app.not_mri import KINDS, not_mri_image, not_mri_images
+from mri_course.app.not_mri import DRAWING_KINDS, KINDS, not_mri_image, not_mri_images
+from mri_course.data.synthetic import render_scan
 from mri_course.io import sha256_of_file
 
 REASON_OF_KIND = {  # the reason each kind must be flagged for
@@ -52,6 +58,89 @@ def test_the_generated_set_is_fixed_by_its_seed_and_covers_every_kind():
             assert a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3
             assert np.array_equal(a, b)
     assert not np.array_equal(first["noise"][0], not_mri_images(1, seed=6)["noise"][0])
+
+
+# --- the drawing check ---------------------------------------------------------------------
+
+
+def _drawn_reasons(pixels: np.ndarray) -> list[str]:
+    return [r for r in ood.check_image(pixels).reasons if r.startswith("it looks drawn")]
+
+
+@pytest.mark.parametrize("kind", DRAWING_KINDS)
+def test_each_kind_of_drawing_is_flagged_as_drawn(kind):
+    for seed in range(8):
+        image = not_mri_image(kind, seed)
+        verdict = ood.check_image(image)
+        assert not verdict.looks_like_mri, (kind, seed)
+        assert _drawn_reasons(image), (kind, seed, verdict.reasons)
+
+
+def test_a_gray_disc_and_a_smiley_pass_the_image_checks_only_the_drawing_check_catches_them():
+    """The outside evaluator's two examples: gray, not blank, on black."""
+    for kind in ("gray disc", "smiley"):
+        for seed in range(3):
+            image = not_mri_image(kind, seed)
+            assert ood.image_warnings(image) == [], (kind, seed)
+            assert ood.check_image(image).reasons == (
+                "it looks drawn: large areas of one flat gray, without the fine noise of a "
+                "real scan",
+            )
+
+
+def _jpeg(gray: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(gray).convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+@pytest.mark.parametrize("label", ["glioma", "meningioma", "notumor", "pituitary"])
+def test_synthetic_scans_are_not_drawn_but_the_same_head_painted_flat_is(label):
+    """The synthetic scans have a scanner's noise: no check fires, whatever their size or
+    however they were saved; fill the same head with one gray and the drawing check fires."""
+    for size in (96, 256, 512):
+        gray = render_scan(label, size, np.random.default_rng(size))[0]
+        bigger = np.asarray(Image.fromarray(gray).resize((2 * size, 2 * size), Image.BILINEAR))
+        for pixels in (_rgb(gray), _jpeg(gray, 75), _rgb(bigger)):
+            assert ood.check_image(pixels).looks_like_mri, (size, ood.check_image(pixels).reasons)
+        head = gray >= ood.DARK_LEVEL
+        painted = np.where(head, np.uint8(np.median(gray[head])), np.uint8(0))
+        assert _drawn_reasons(_rgb(painted)), size
+
+
+def test_thin_strokes_on_black_are_drawn_even_when_blurred():
+    """Strokes have no inside to be flat; they are caught by how little of the frame they
+    cover. A real head covers much more."""
+    strokes = Image.new("L", (300, 240), 0)
+    draw = ImageDraw.Draw(strokes)
+    draw.ellipse((40, 40, 200, 180), outline=200, width=2)
+    draw.line([(220, 30), (280, 120), (230, 210)], fill=160, width=2)
+    blurred = np.uint8(np.round(gaussian_filter(np.asarray(strokes, np.float64), 1.0)))
+    found = ood.drawing_statistics(_rgb(blurred))
+    assert found.flat_share <= ood.FLAT_SHARE_MAX < 1, "no flat inside to find"
+    assert found.dark_share > ood.DARK_SHARE_MAX
+    assert ood.image_warnings(_rgb(blurred)) == []
+    assert _drawn_reasons(_rgb(blurred)) == [
+        "it looks drawn: a few strokes or small shapes on black, where a head would fill much "
+        "of the frame"
+    ]
+
+
+def test_a_blank_image_is_called_blank_not_drawn_until_something_is_drawn_on_it():
+    blank = not_mri_image("blank black", 0)
+    assert ood.drawing_warnings(blank) == []
+    assert any("blank" in reason for reason in ood.check_image(blank).reasons)
+    canvas = Image.fromarray(blank)
+    ImageDraw.Draw(canvas).ellipse((40, 40, 150, 140), fill=(150, 150, 150))
+    assert _drawn_reasons(np.asarray(canvas))
+
+
+def test_a_large_drawing_is_checked_on_a_sample_and_still_caught():
+    disc = not_mri_image("gray disc", 0)
+    big = np.repeat(np.repeat(disc, 12, axis=0), 12, axis=1)  # over 3000 pixels a side
+    assert _drawn_reasons(big)
+    scan = np.tile(_rgb(scan_gray(256)), (12, 16, 1))  # 3072 x 4096
+    assert ood.check_image(scan).looks_like_mri
 
 
 def test_statistics_of_a_large_image_are_sampled_and_still_right():

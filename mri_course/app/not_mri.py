@@ -6,26 +6,35 @@ scanned letters, an X-ray of another body part, a blank export. Each kind below 
 one of those, in a few lines of NumPy and Pillow, with a seed, so the measurement can be
 repeated anywhere without downloading anything.
 
-=================  ==================================================================
-kind               imitates
-=================  ==================================================================
-``colour photo``   a photo: smooth colour fields and a few coloured shapes
-``gray photo``     the same photo in black and white
-``blank black``    an empty (black) export, with a little sensor noise
-``blank white``    a white page
-``blank gray``     a flat gray frame
-``document``       black text on white paper
-``noise``          television static
-``gray texture``   a gray natural texture (clouds, sand, bark)
-``gray gradient``  a smooth ramp from black to white
-``x-ray-like``     a bright chest-shaped blob on black: gray, structured, dark background
-=================  ==================================================================
+====================  ======================================================================
+kind                  imitates
+====================  ======================================================================
+``colour photo``      a photo: smooth colour fields and a few coloured shapes
+``gray photo``        the same photo in black and white
+``blank black``       an empty (black) export, with a little sensor noise
+``blank white``       a white page
+``blank gray``        a flat gray frame
+``document``          black text on white paper
+``noise``             television static
+``gray texture``      a gray natural texture (clouds, sand, bark)
+``gray gradient``     a smooth ramp from black to white
+``x-ray-like``        a bright chest-shaped blob on black: gray, structured, dark background
+``gray disc``         a filled gray disc or ellipse on black, the simplest fake "head"
+``smiley``            a gray face on black: a disc with two eyes and a mouth
+``line drawing``      outlines and strokes on black, as drawn with a pen tool
+``shapes``            a few filled gray ellipses, boxes and polygons on black
+``drawing, JPEG``     one of the four drawings above, saved as a JPEG (noise at its edges)
+``drawing, blurred``  one of them lightly blurred (a resized screenshot), half as JPEG
+====================  ======================================================================
 
-The last kind passes every image check by design: only a model-based check can catch it.
+The x-ray-like kind passes the image checks and the drawing check of :mod:`mri_course.app.ood`
+by design (gray, structured, noisy, on black): only a model-based check can catch it. The
+drawings (the last six kinds) pass the image checks too; the drawing check is for them.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
@@ -140,6 +149,121 @@ def xray_like(rng: np.random.Generator) -> np.ndarray:
     return np.repeat(gray[..., np.newaxis], 3, axis=-1)
 
 
+def _canvas(rng: np.random.Generator) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    """A black gray-level canvas of a photo-like size, and a pen to draw on it."""
+    height, width = _size(rng)
+    canvas = Image.new("L", (width, height), 0)
+    return canvas, ImageDraw.Draw(canvas)
+
+
+def _rgb(canvas: Image.Image) -> np.ndarray:
+    return np.asarray(canvas.convert("RGB"))
+
+
+def _oval(rng: np.random.Generator, canvas: Image.Image, low: float, high: float):
+    """Centre and radii of an oval near the middle, its radii ``low..high`` of the short side."""
+    width, height = canvas.size
+    centre_x = width * (0.5 + rng.uniform(-0.08, 0.08))
+    centre_y = height * (0.5 + rng.uniform(-0.08, 0.08))
+    radius_x = min(width, height) * rng.uniform(low, high)
+    radius_y = radius_x * (1.0 if rng.random() < 0.5 else rng.uniform(0.7, 1.3))
+    return centre_x, centre_y, radius_x, radius_y
+
+
+def gray_disc(rng: np.random.Generator) -> np.ndarray:
+    canvas, draw = _canvas(rng)
+    x, y, rx, ry = _oval(rng, canvas, 0.2, 0.42)
+    draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=int(rng.integers(60, 231)))
+    return _rgb(canvas)
+
+
+def smiley(rng: np.random.Generator) -> np.ndarray:
+    canvas, draw = _canvas(rng)
+    x, y, rx, ry = _oval(rng, canvas, 0.25, 0.42)
+    draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=int(rng.integers(110, 231)))
+    features = int(rng.integers(0, 50))  # eyes and mouth: dark on the face
+    for side in (-1, 1):
+        ex, ey, er = x + side * 0.35 * rx, y - 0.3 * ry, 0.12 * min(rx, ry)
+        draw.ellipse((ex - er, ey - er, ex + er, ey + er), fill=features)
+    mouth = (x - 0.55 * rx, y - 0.3 * ry, x + 0.55 * rx, y + 0.6 * ry)
+    draw.arc(mouth, 20, 160, fill=features, width=max(2, int(rx / 10)))
+    return _rgb(canvas)
+
+
+def _polygon(rng: np.random.Generator, x: float, y: float, radius: float) -> list[tuple]:
+    """The corners of a random polygon of 3 to 6 sides around ``(x, y)``."""
+    angles = np.sort(rng.uniform(0, 2 * np.pi, size=int(rng.integers(3, 7))))
+    radii = radius * rng.uniform(0.6, 1.0, size=len(angles))
+    return [(x + r * np.cos(a), y + r * np.sin(a)) for r, a in zip(radii, angles, strict=True)]
+
+
+def _spot(rng: np.random.Generator, canvas: Image.Image, low: float, high: float):
+    """A random centre away from the edges and a radius ``low..high`` of the short side."""
+    width, height = canvas.size
+    radius = min(width, height) * rng.uniform(low, high)
+    return rng.uniform(0.2, 0.8) * width, rng.uniform(0.2, 0.8) * height, radius
+
+
+def line_drawing(rng: np.random.Generator) -> np.ndarray:
+    canvas, draw = _canvas(rng)
+    for _ in range(int(rng.integers(2, 7))):
+        x, y, r = _spot(rng, canvas, 0.08, 0.3)
+        pen = {"fill": int(rng.integers(120, 256)), "width": int(rng.integers(1, 7))}
+        shape = rng.choice(["oval", "box", "polygon", "stroke"])
+        if shape == "oval":
+            draw.ellipse(
+                (x - r, y - 0.7 * r, x + r, y + 0.7 * r), outline=pen["fill"], width=pen["width"]
+            )
+        elif shape == "box":
+            draw.rectangle(
+                (x - r, y - 0.6 * r, x + r, y + 0.6 * r), outline=pen["fill"], width=pen["width"]
+            )
+        elif shape == "polygon":
+            corners = _polygon(rng, x, y, r)
+            draw.line([*corners, corners[0]], joint="curve", **pen)
+        else:
+            draw.line(_polygon(rng, x, y, r), joint="curve", **pen)  # an open stroke
+    return _rgb(canvas)
+
+
+def shapes(rng: np.random.Generator) -> np.ndarray:
+    canvas, draw = _canvas(rng)
+    for _ in range(int(rng.integers(2, 6))):
+        x, y, r = _spot(rng, canvas, 0.08, 0.25)
+        fill = int(rng.integers(50, 236))
+        shape = rng.choice(["oval", "box", "polygon"])
+        if shape == "oval":
+            draw.ellipse((x - r, y - 0.7 * r, x + r, y + 0.7 * r), fill=fill)
+        elif shape == "box":
+            draw.rectangle((x - r, y - 0.6 * r, x + r, y + 0.6 * r), fill=fill)
+        else:
+            draw.polygon(_polygon(rng, x, y, r), fill=fill)
+    return _rgb(canvas)
+
+
+_PLAIN_DRAWINGS = (gray_disc, smiley, line_drawing, shapes)
+"""The drawings the JPEG and blurred kinds start from."""
+
+
+def _as_jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """``pixels`` saved as a JPEG of ``quality`` and read back, as an upload would be."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def drawing_jpeg(rng: np.random.Generator) -> np.ndarray:
+    drawing = _PLAIN_DRAWINGS[int(rng.integers(len(_PLAIN_DRAWINGS)))](rng)
+    return _as_jpeg(drawing, int(rng.integers(50, 96)))
+
+
+def drawing_blurred(rng: np.random.Generator) -> np.ndarray:
+    drawing = _PLAIN_DRAWINGS[int(rng.integers(len(_PLAIN_DRAWINGS)))](rng)
+    gray = gaussian_filter(drawing[..., 0].astype(np.float64), float(rng.uniform(0.7, 1.3)))
+    blurred = np.repeat(np.uint8(np.round(gray))[..., np.newaxis], 3, axis=-1)
+    return _as_jpeg(blurred, int(rng.integers(50, 96))) if rng.random() < 0.5 else blurred
+
+
 GENERATORS: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
     "colour photo": colour_photo,
     "gray photo": gray_photo,
@@ -151,8 +275,16 @@ GENERATORS: dict[str, Callable[[np.random.Generator], np.ndarray]] = {
     "gray texture": gray_texture,
     "gray gradient": gray_gradient,
     "x-ray-like": xray_like,
+    "gray disc": gray_disc,
+    "smiley": smiley,
+    "line drawing": line_drawing,
+    "shapes": shapes,
+    "drawing, JPEG": drawing_jpeg,
+    "drawing, blurred": drawing_blurred,
 }
 KINDS = tuple(GENERATORS)
+DRAWING_KINDS = KINDS[KINDS.index("gray disc") :]
+"""The drawings: gray and on black, they pass the image checks; the drawing check is for them."""
 
 
 def not_mri_image(kind: str, seed: int = 0) -> np.ndarray:

@@ -2,19 +2,23 @@
 
 A classifier always answers with one of its four classes, even for a holiday photo: its
 softmax must sum to one. So the app asks first whether the image is of the kind the model
-was trained on, in two ways:
+was trained on, in three ways:
 
 1. **Image checks**, without the model: an MRI slice is gray (no colour), is not blank, and
    lies on a black background. A colour photo, an empty frame or a scanned document fails
    one of these at once.
-2. **Feature check**, with the model: the model's last hidden features of a real scan lie
+2. **Drawing check**, without the model: a gray disc or a smiley on black passes the image
+   checks, yet it is drawn, not scanned. A scanner adds fine noise everywhere, so
+   neighbouring pixels of a head almost never share one gray level; a drawing is painted
+   with flat fills (see :func:`drawing_warnings`).
+3. **Feature check**, with the model: the model's last hidden features of a real scan lie
    close to those of the training scans of some class. The distance used is the
    Mahalanobis distance to the nearest class mean (with the covariance shared by the
    classes, after Lee et al., 2018); the alarm threshold is the distance that 99% of the
    validation scans stay under, so about 1 in 100 real scans is flagged by design.
 
-Both thresholds are measured on the data, not guessed: ``benchmarks/ood_report.py``
-prints how often they flag real test scans and the generated non-MRI images.
+The thresholds are measured on the data, not guessed: ``benchmarks/ood_report.py`` prints
+how often they flag real test scans and the generated non-MRI images.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import maximum_filter, minimum_filter
 
 from mri_course.data.index import ImageRecord
 from mri_course.io import atomic_write_bytes, sha256_of_file
@@ -93,6 +98,80 @@ def image_warnings(pixels: np.ndarray) -> list[str]:
         reasons.append("it is in colour, and MRI slices are grayscale")
     if found.dark_share < DARK_SHARE_MIN:
         reasons.append("it has no dark background around the head, as MRI slices do")
+    return reasons
+
+
+FLAT_LEVELS = 1.0  # a 3 x 3 neighbourhood spanning at most this many gray levels is flat
+BRIGHT_FRACTION = 0.25  # the bright part: pixels over a quarter of the image's 99th percentile
+FLAT_SHARE_MAX = 0.4  # a scan has less of its bright part flat than this
+DARK_SHARE_MAX = 0.9  # a head fills more than a tenth of the frame
+
+
+@dataclass(frozen=True)
+class DrawingStatistics:
+    flat_share: float  # share of the bright part whose 3 x 3 neighbourhood is flat
+    dark_share: float  # share of pixels darker than DARK_LEVEL, as in ImageStatistics
+
+
+def drawing_statistics(pixels: np.ndarray) -> DrawingStatistics:
+    """The two numbers the drawing check looks at, from ``uint8`` RGB pixels.
+
+    The *bright part* is every pixel at least ``DARK_LEVEL`` and at least ``BRIGHT_FRACTION``
+    of the image's 99th percentile: the head of a scan, the shapes of a drawing. The second
+    bound leaves out the dark gray (not black) background some scanners export, which is
+    flat too. A pixel is *flat* when its 3 x 3 neighbourhood spans at most ``FLAT_LEVELS``
+    gray levels. Large images are sampled on the grid of :func:`image_statistics` (a
+    sample, not an average, which would smooth the noise away).
+    """
+    pixels = np.asarray(pixels)
+    step = max(1, -(-max(pixels.shape[:2]) // STATISTICS_SIDE))  # ceiling division
+    gray = np.asarray(pixels[::step, ::step], dtype=np.float32).mean(axis=2)
+    dark_share = float((gray < DARK_LEVEL).mean())
+    bright = gray >= max(DARK_LEVEL, BRIGHT_FRACTION * float(np.percentile(gray, 99)))
+    if not bright.any():
+        return DrawingStatistics(flat_share=0.0, dark_share=dark_share)
+    spans = maximum_filter(gray, size=3) - minimum_filter(gray, size=3)
+    flat_share = float((spans[bright] <= FLAT_LEVELS).mean())
+    return DrawingStatistics(flat_share=flat_share, dark_share=dark_share)
+
+
+def drawing_warnings(pixels: np.ndarray) -> list[str]:
+    """Reasons, in words, why the image looks drawn rather than scanned (none: it does not).
+
+    1. ``flat_share > FLAT_SHARE_MAX``: filled shapes. Noise makes almost every 3 x 3
+       neighbourhood of a scanned head span a few gray levels; inside a filled disc all
+       nine pixels are equal, and stay equal when the drawing is saved as a JPEG or
+       blurred a little (only its edges change).
+    2. ``dark_share > DARK_SHARE_MAX``: a few thin strokes or small shapes on black. Strokes
+       have no inside to be flat, and blurring or JPEG noise makes their pixels differ; but
+       a head fills a good part of an MRI frame, and strokes cover very little of it.
+
+    An image with nothing brighter than ``DARK_LEVEL`` gets no reason here: nothing is
+    drawn on it, and the blank check of :func:`image_warnings` speaks for it.
+
+    Both thresholds were chosen on the course's training and validation scans, never on the
+    test scans, so that they flag none of them, with room to spare: the flattest of those
+    scans has well under ``FLAT_SHARE_MAX`` of its bright part flat, and the darkest well
+    under ``DARK_SHARE_MAX`` of its frame dark, while a plain drawing has most of its bright
+    part flat. ``benchmarks/results/ood_report.md`` lists both statistics on those scans,
+    how often the check fires on the 1311 test scans (measured once, afterwards) and on
+    each kind of :mod:`mri_course.app.not_mri` image, and on real scans edited before an
+    upload: a scan saved as a very coarse JPEG, or magnified pixel by pixel (blocks of
+    repeated pixels), can look flat too.
+    """
+    found = drawing_statistics(pixels)
+    if found.dark_share == 1.0:
+        return []
+    reasons = []
+    if found.flat_share > FLAT_SHARE_MAX:
+        reasons.append(
+            "it looks drawn: large areas of one flat gray, without the fine noise of a real scan"
+        )
+    if found.dark_share > DARK_SHARE_MAX:
+        reasons.append(
+            "it looks drawn: a few strokes or small shapes on black, where a head would fill "
+            "much of the frame"
+        )
     return reasons
 
 
@@ -215,8 +294,8 @@ class OodVerdict:
 
 
 def check_image(pixels: np.ndarray, features: np.ndarray | None = None, detector=None):
-    """Both checks on one image; ``features`` are the model's features of it, if known."""
-    reasons = image_warnings(pixels)
+    """All three checks on one image; ``features`` are the model's features of it, if known."""
+    reasons = image_warnings(pixels) + drawing_warnings(pixels)
     distance = threshold = None
     if detector is not None and features is not None:
         distance = float(detector.distances(features)[0])
