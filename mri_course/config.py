@@ -303,6 +303,21 @@ def _base_url(environ: Mapping[str, str]) -> str | None:
     return value
 
 
+GEMINI_MODEL_NAME = re.compile(r"(models/)?[A-Za-z0-9][A-Za-z0-9._-]*")
+"""What a Gemini model name looks like ("gemini-2.5-flash"): it becomes part of the request's
+address, so a space, a slash or a query there would send the request somewhere else."""
+
+
+def _gemini_model(environ: Mapping[str, str]) -> str:
+    name = environ.get(GEMINI_MODEL_ENV, "").strip() or DEFAULT_GEMINI_MODEL
+    if not GEMINI_MODEL_NAME.fullmatch(name):
+        raise SettingsError(
+            f"{GEMINI_MODEL_ENV}={name!r} is not a model name: use letters, digits, dots and "
+            f"dashes, e.g. {DEFAULT_GEMINI_MODEL}."
+        )
+    return name
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (default: the process environment).
 
@@ -328,7 +343,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cache_dir=_path_setting(env, CACHE_ENV) or _default_cache_dir(env),
         seed=seed,
         xception_weights=_path_setting(env, XCEPTION_WEIGHTS_ENV),
-        gemini_model=env.get(GEMINI_MODEL_ENV, "").strip() or DEFAULT_GEMINI_MODEL,
+        gemini_model=_gemini_model(env),
         gemini_base_url=_base_url(env),
         gemini_timeout_s=_timeout_setting(env),
         gemini_api_key=_gemini_key(env),

@@ -146,3 +146,22 @@ def test_a_bad_base_url_is_reported_by_the_command_without_its_login(monkeypatch
     printed = capsys.readouterr()
     assert "MRI_COURSE_GEMINI_BASE_URL" in printed.err
     assert "s3cret" not in printed.out + printed.err
+
+
+@pytest.mark.parametrize(
+    "name", ["gemini 2.5", "gemini/../../v1", "gemini?key=x", "-flash", "gemini\tpro"]
+)
+def test_a_gemini_model_name_that_would_change_the_address_is_refused(name):
+    with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_MODEL=.* is not a model name"):
+        load_settings({"MRI_COURSE_GEMINI_MODEL": name})
+
+
+@pytest.mark.parametrize("name", ["gemini-2.5-flash", "models/gemini-3.8-flash", "gemma_3.1"])
+def test_real_gemini_model_names_are_taken(name):
+    assert load_settings({"MRI_COURSE_GEMINI_MODEL": name}).gemini_model == name
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan", "inf"])
+def test_a_bad_gemini_timeout_names_the_setting(value):
+    with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_TIMEOUT="):
+        load_settings({"MRI_COURSE_GEMINI_TIMEOUT": value})
