@@ -2,6 +2,7 @@
 
     python benchmarks/lesson_times.py --profile fast|cpu [--lessons 01 02 ...] [--fresh]
         [--xception-weights FILE | --stand-in-weights] [--workdir /tmp/lesson_times]
+        [--cell-timeout SECONDS]
     python benchmarks/lesson_times.py --sync
 
 Runs each solutions notebook from its first cell to its last in a fresh Jupyter kernel
