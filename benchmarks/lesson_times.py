@@ -260,16 +260,6 @@ def stand_in_weights(folder: Path) -> Path:
     return path
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _slowest_cells(notebook: dict, count: int = 3) -> list[dict]:
     """The ``count`` cells that took longest, from nbclient's timing metadata."""
     timed = []
@@ -386,9 +376,11 @@ def measure(args: argparse.Namespace) -> dict:
         started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         print(f"{args.profile} {path.name} ...", flush=True)
         run = run_lesson(path, env, work / "executed" / path.name, args.cell_timeout)
+        from mri_course.training.card import cpu_model  # the line model cards record
+
         run.update(
             date=started,
-            machine={"cores": os.cpu_count(), "cpu": _cpu_name(), "system": platform.platform()},
+            machine={"cores": os.cpu_count(), "cpu": cpu_model(), "system": platform.platform()},
             load_before=[round(x, 2) for x in load_before],
             load_after=[round(x, 2) for x in os.getloadavg()],
             models_before=models_before,

@@ -37,7 +37,7 @@ def split_summary(splits: Splits, val_fraction: float, seed: int) -> dict:
     }
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -59,7 +59,7 @@ def hardware_summary() -> dict:
         pass
     return {
         "platform": platform.platform(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpu_cores": os.cpu_count(),
         "memory_gib": memory_gib,
         "gpus": [device.name for device in tf.config.list_physical_devices("GPU")],
