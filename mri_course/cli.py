@@ -126,6 +126,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             return 2
         recipe = replace(recipe, augmentation=args.augmentation)
+    if args.head_crop:
+        if args.kind != "cnn":
+            print("mri-course: --head-crop is for the compact CNN (train cnn)", file=sys.stderr)
+            return 2
+        recipe = replace(recipe, head_crop=True)
     survey, repeats = _survey(args), None  # once: the run, the repeats and the calibration
     if args.balance_planes:
         from mri_course.audit.planes import plane_balancing_repeats
@@ -335,8 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--quiet", action="store_true", help="no progress bars")
     trainer.add_argument(
         "--augmentation",
-        help="override the recipe's augmentation: none, light, full or robust (the shipped "
-        "CNN's; see mri_course.data.augment)",
+        help="override the recipe's augmentation: none, light, full, robust or framed "
+        "(see mri_course.data.augment)",
+    )
+    trainer.add_argument(
+        "--head-crop",
+        action="store_true",
+        help="cnn: zoom each scan to its head inside the model (mri_course.models.framing)",
     )
     trainer.add_argument(
         "--balance-planes",

@@ -21,13 +21,14 @@ class Recipe:
     learning_rate: float
     optimizer: str  # "adam" (with cosine decay) or "adamax" (constant, the brief's)
     patience: int  # epochs without a lower validation loss before stopping
-    augmentation: str = "light"  # "none", "light" or "full" (see data.augment)
+    augmentation: str = "light"  # one of data.augment.AUGMENTATIONS
     label_smoothing: float = 0.0
     head_epochs: int = 0  # xception: epochs of the head alone, on cached frozen features
     fine_tune_blocks: int = 0  # xception: top blocks trained afterwards (all: 14)
     fine_tune_epochs: int = 0
     fine_tune_learning_rate: float = 1e-4
     train_every_layer: bool = False  # xception, the brief's way: batch norms included
+    head_crop: bool = False  # cnn: zoom to the head inside the model (models.framing)
 
     def to_dict(self) -> dict:
         return asdict(self)

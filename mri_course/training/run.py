@@ -122,8 +122,10 @@ def _merge(phases: list[Phase]) -> dict:
 
 def _train_cnn(recipe, splits, settings, checkpoint, verbose, strategy):
     with strategy.scope():
-        build = build_compact_cnn if recipe.kind == "cnn" else build_brief_cnn
-        model = build(recipe.image_size)
+        if recipe.kind == "cnn":
+            model = build_compact_cnn(recipe.image_size, head_crop=recipe.head_crop)
+        else:
+            model = build_brief_cnn(recipe.image_size)
         _compile(model, recipe, _steps(recipe, splits, recipe.epochs), recipe.learning_rate)
     train, val = _datasets(recipe, splits, settings.seed)
     history, seconds = fit(
