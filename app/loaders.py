@@ -13,7 +13,7 @@ Arguments whose names start with ``_`` are not hashed into the key: the explanat
 is keyed by the scan's fingerprint, the model and the method, not by the PNG bytes.
 
 A third object lives for the whole process too: the Gemini back-off
-(:class:`mri_course.explain.GeminiBackoff`, in ``st.cache_resource``). After a quota, server,
+(:class:`mri_course.app.backoff.GeminiBackoff`, in ``st.cache_resource``). After a quota, server,
 timeout or network fault every rerun and every visitor get the offline explanation at once
 for a short while, instead of asking Gemini again and waiting the whole timeout on each click.
 """
@@ -28,13 +28,13 @@ from pathlib import Path
 import streamlit as st
 
 from mri_course.app.analysis import CompiledModel
+from mri_course.app.backoff import GeminiBackoff, gemini_setup
 from mri_course.app.ood import FeatureDetector, detector_for
 from mri_course.config import GEMINI_KEY_ENVS, Settings, key_problem
 from mri_course.data.locate import find_dataset_root
 from mri_course.data.release import CLASS_NAMES
 from mri_course.evaluation.uncertainty import Uncertainty
-from mri_course.explain import Explanation, GeminiBackoff, PredictionFacts, explain
-from mri_course.explain.backoff import gemini_setup
+from mri_course.explain import Explanation, PredictionFacts
 from mri_course.training.registry import ModelEntry
 from mri_course.training.save import checked_card
 
@@ -101,9 +101,9 @@ def load_entry(entry: ModelEntry) -> LoadedModel:
 def gemini_key(settings: Settings) -> tuple[str | None, str]:
     """The Gemini key and where it came from: Streamlit secrets first, then the settings.
 
-    The key itself is only ever passed to :func:`explain`; the page shows where it came
+    The key itself is only ever passed to Gemini's explainer; the page shows where it came
     from, never the key. A secret that cannot be a key (a line break inside, say) is
-    passed on all the same: :func:`explain` refuses it before any request and says so in
+    passed on all the same: the explainer refuses it before any request and says so in
     the explanation's notice; the server's log names the secret.
     """
     for name in GEMINI_KEY_ENVS:  # the same names as secrets
@@ -173,7 +173,7 @@ def _cached_explanation(
     _overlay_png: bytes,
     _settings: Settings,
     _api_key: str | None,
-    _backoff: GeminiBackoff | None = None,
+    _backoff: GeminiBackoff,
 ) -> Explanation:
     """The explanation of one (scan, model, method), asked once and then reused on reruns.
 
@@ -181,7 +181,7 @@ def _cached_explanation(
     the model file (and when it changed), the method, and the Gemini setup. The facts and
     the images follow from those, so they are passed unhashed.
     """
-    result = explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key, backoff=_backoff)
+    result = _backoff.explain(_facts, _scan_png, _overlay_png, _settings, api_key=_api_key)
     if result.retry_later:
         raise _PassingFailure(result)
     return result

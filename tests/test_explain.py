@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mri_course.app.backoff import GeminiBackoff
 from mri_course.config import DEFAULT_GEMINI_MODEL, SettingsError, load_settings
 from mri_course.data.release import CLASS_NAMES
 from mri_course.evaluation.uncertainty import guarantee, set_in_words
@@ -27,7 +28,6 @@ from mri_course.explain import (
     AnswerError,
     Explanation,
     FactsError,
-    GeminiBackoff,
     GeminiFault,
     PredictionFacts,
     RetryPolicy,
@@ -38,7 +38,7 @@ from mri_course.explain import (
 )
 from mri_course.explain.client import ask_gemini
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
-from mri_course.explain.prompt import uncertainty_lines
+from mri_course.explain.prompt import measured_lines
 from mri_course.saliency.summary import RegionSummary
 from mri_course.testing.gemini_server import (
     INVALID_KEY,
@@ -549,7 +549,7 @@ def test_the_calibrated_set_reaches_gemini_and_the_offline_explanation(facts, st
     offline = offline_explanation(sure).summary
     assert "91.2%" in offline and "95% prediction set is glioma or meningioma" in offline
     assert "prediction set" not in offline_explanation(facts).summary  # no calibration, no set
-    assert uncertainty_lines(facts) == ""
+    assert measured_lines(facts) == ""  # no calibration, no cautions: nothing more to say
 
 
 def test_facts_refuse_a_set_of_unknown_classes_and_a_bad_calibrated_confidence():
@@ -697,7 +697,7 @@ def test_after_a_passing_fault_gemini_is_not_asked_again_for_a_while(facts, stub
     settings, once = _settings(stub, timeout_s=timeout_s), RetryPolicy(attempts=1)
 
     def ask() -> Explanation:
-        return explain(facts, SCAN, OVERLAY, settings, retry=once, backoff=backoff)
+        return backoff.explain(facts, SCAN, OVERLAY, settings, retry=once)
 
     first = ask()
     assert first.source == "offline" and len(stub.requests) == 1 and first.retry_later
@@ -724,16 +724,14 @@ def test_an_unreachable_gemini_is_not_asked_again_for_a_while(facts, stub):
     settings = replace(_settings(stub), gemini_base_url=f"http://127.0.0.1:{port}")
     clock = FakeClock()
     backoff = GeminiBackoff(clock=clock)
-    first = explain(facts, SCAN, OVERLAY, settings, backoff=backoff)
+    first = backoff.explain(facts, SCAN, OVERLAY, settings)
     assert "Could not reach Gemini" in first.notice
     clock.now += 30
-    second = explain(facts, SCAN, OVERLAY, settings, backoff=backoff)
+    second = backoff.explain(facts, SCAN, OVERLAY, settings)
     assert "failed 30 s ago (could not connect)" in second.notice
     assert "asked again in 30 s" in second.notice
     clock.now += 30
-    assert (
-        "Could not reach Gemini" in explain(facts, SCAN, OVERLAY, settings, backoff=backoff).notice
-    )
+    assert "Could not reach Gemini" in backoff.explain(facts, SCAN, OVERLAY, settings).notice
 
 
 def test_the_back_off_follows_the_wait_gemini_asks_for_up_to_a_cap(facts, stub):
@@ -745,13 +743,13 @@ def test_the_back_off_follows_the_wait_gemini_asks_for_up_to_a_cap(facts, stub):
             error_reply(429, "RESOURCE_EXHAUSTED", "slow down", retry_after_s=asked),
             answer_reply(GOOD_ANSWER),
         )
-        first = explain(facts, SCAN, OVERLAY, settings, retry=once, backoff=backoff)
+        first = backoff.explain(facts, SCAN, OVERLAY, settings, retry=once)
         assert first.source == "offline" and len(stub.requests) == 1
         clock.now += waited - 1
-        second = explain(facts, SCAN, OVERLAY, settings, retry=once, backoff=backoff)
+        second = backoff.explain(facts, SCAN, OVERLAY, settings, retry=once)
         assert len(stub.requests) == 1 and "asked again in 1 s" in second.notice
         clock.now += 1
-        third = explain(facts, SCAN, OVERLAY, settings, retry=once, backoff=backoff)
+        third = backoff.explain(facts, SCAN, OVERLAY, settings, retry=once)
         assert third.source == "gemini" and len(stub.requests) == 2
 
 
@@ -760,19 +758,17 @@ def test_the_back_off_is_per_gemini_setup_and_never_holds_the_key(facts, stub):
     backoff = GeminiBackoff(clock=clock)
     settings, once = _settings(stub), RetryPolicy(attempts=1)
     stub.reply_with(QUOTA, answer_reply(GOOD_ANSWER))
-    explain(facts, SCAN, OVERLAY, settings, retry=once, backoff=backoff)
+    backoff.explain(facts, SCAN, OVERLAY, settings, retry=once)
     assert "secret" not in repr(backoff) and KEY not in repr(vars(backoff))
     other_model = replace(settings, gemini_model="gemini-other")
-    assert explain(facts, SCAN, OVERLAY, other_model, backoff=backoff).source == "gemini"
+    assert backoff.explain(facts, SCAN, OVERLAY, other_model).source == "gemini"
     other_key = "AIzaANOTHER-key-0123456789"
-    assert explain(facts, SCAN, OVERLAY, settings, api_key=other_key, backoff=backoff).source == (
-        "gemini"
-    )
+    assert backoff.explain(facts, SCAN, OVERLAY, settings, api_key=other_key).source == "gemini"
     assert len(stub.requests) == 3
-    assert explain(facts, SCAN, OVERLAY, settings, backoff=backoff).source == "offline"
+    assert backoff.explain(facts, SCAN, OVERLAY, settings).source == "offline"
     assert len(stub.requests) == 3  # the setup that failed is still waiting
     backoff.clear()
-    assert explain(facts, SCAN, OVERLAY, settings, backoff=backoff).source == "gemini"
+    assert backoff.explain(facts, SCAN, OVERLAY, settings).source == "gemini"
 
 
 @pytest.mark.parametrize("reply", [INVALID_KEY, NO_SUCH_MODEL, blocked_reply("SAFETY")])
@@ -780,7 +776,7 @@ def test_a_fault_that_waiting_does_not_mend_starts_no_back_off(facts, stub, repl
     stub.reply_with(reply)
     backoff = GeminiBackoff(clock=FakeClock())
     for _ in range(2):
-        assert explain(facts, SCAN, OVERLAY, _settings(stub), backoff=backoff).source == "offline"
+        assert backoff.explain(facts, SCAN, OVERLAY, _settings(stub)).source == "offline"
     assert len(stub.requests) == 2
 
 

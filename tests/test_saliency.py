@@ -17,11 +17,10 @@ from mri_course.data.synthetic import render_scan
 from mri_course.models.cnn import build_compact_cnn
 from mri_course.models.transfer import XCEPTION_LAST_CONV, build_transfer_model
 from mri_course.saliency.maps import (
-    brief_gradient_map,
     gradcam_channel_weights,
     gradcam_map,
     logit_model,
-    predicted_classes,
+    resolve_classes,
     saliency_map,
     saliency_maps,
     smoothgrad_map,
@@ -172,11 +171,10 @@ def test_display_map_is_the_briefs_normalise_threshold_blur():
 
 def test_the_brief_method_is_the_original_recipe(untrained_cnn, test_scans):
     image = test_scans[0][0]
-    brief = brief_gradient_map(untrained_cnn, image)
-    label = predicted_classes(untrained_cnn, image)[0]
+    brief = saliency_map(untrained_cnn, image, "brief").display
+    label = resolve_classes(untrained_cnn, image)[0]
     gradient = vanilla_gradient_map(untrained_cnn, image[np.newaxis], [label])[0]  # softmax
     assert np.allclose(brief, display_map(gradient, circular_mask(SIZE, SIZE)))
-    assert np.allclose(saliency_map(untrained_cnn, image, "brief").display, brief)
 
 
 # --- Grad-CAM and SmoothGrad on both models, built and loaded ---------------------------
@@ -349,7 +347,7 @@ def test_sanity_check_maps_change_when_the_model_is_randomised(trained_cnn, test
 def test_pointing_game_grad_cam_beats_chance_on_synthetic_lesions(trained_cnn, test_scans):
     images, labels, masks = test_scans
     has_lesion = labels != CLASS_NAMES.index("notumor")
-    assert (predicted_classes(trained_cnn, images) == labels).mean() > 0.85
+    assert (resolve_classes(trained_cnn, images) == labels).mean() > 0.85
     game = pointing_game(
         trained_cnn,
         images[has_lesion],

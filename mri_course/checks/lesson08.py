@@ -194,7 +194,7 @@ def check_parse_answer(parse_answer: Callable) -> str:
     except Exception as error:
         raise AssertionError(
             "an answer wrapped in a ```json fence failed "
-            f"({type(error).__name__}: {error}); strip the fence first (re.fullmatch)"
+            f"({type(error).__name__}: {error}); strip the fence first (FENCE.fullmatch)"
         ) from None
     assert fenced.summary == "S", "a fenced answer must read like the plain one"
     _parse_must_fail(parse_answer, '{"summary": "S", "caveats": []}', 'the answer lacks "regions"')

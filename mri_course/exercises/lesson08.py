@@ -13,10 +13,15 @@ Generated from the package's reference code by `python -m mri_course.exercises.g
 from __future__ import annotations
 
 import json
-import re
 
 from mri_course.exercises.runtime import exercise
-from mri_course.explain.parse import ANSWER_SCHEMA, AnswerError, GeminiAnswer, with_diagnosis_caveat
+from mri_course.explain.parse import (
+    ANSWER_SCHEMA,
+    FENCE,
+    AnswerError,
+    GeminiAnswer,
+    with_diagnosis_caveat,
+)
 from mri_course.explain.prompt import PredictionFacts, percent
 from mri_course.saliency.names import METHODS
 
@@ -32,23 +37,16 @@ def build_prompt(facts: PredictionFacts) -> str:
     * say that two images follow: first the MRI scan, then the same scan with the saliency
       overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
       never name a colour the legend does not use (the original prompt's "light cyan");
-    * give the prediction and its confidence, the runner-up and its probability, as
-      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
-      probability;
+    * give the prediction and its confidence, the runner-up and its probability, and every
+      class's probability, as percentages with one decimal (``percent``);
     * give the saliency method, the share of the saliency mass in each region (the
-      dominant region with its percentage first), the peak region, and the share of the
-      brain above the threshold percentile;
-    * say that regions are in image coordinates and that the answer must say "image left"
-      or "image right", never the patient's side (radiological images show the patient's
+      dominant region first), the peak region, and the share of the brain above the
+      threshold percentile;
+    * say that regions are in image coordinates: the answer must say "image left" or
+      "image right", never the patient's side (radiological images show the patient's
       right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
-      that one caveat must state that this is not a diagnosis.
-
-    Args:
-        facts: the prediction and saliency facts of one scan.
-
-    Returns:
-        The prompt, as lines of plain text.
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, one
+      caveat stating that this is not a diagnosis.
 
     Hints:
         - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
@@ -69,22 +67,15 @@ def parse_answer(text: str) -> GeminiAnswer:
     ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
     stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
     Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
-    caveat is always there, once, last.
-
-    Args:
-        text: the answer's text, as Gemini returned it.
-
-    Returns:
-        The checked answer, with the caveats as a tuple.
+    The caveats end with the course's not-a-diagnosis caveat, once.
 
     Raises:
         AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
             empty text, or caveats that are not a list of texts.
 
     Hints:
-        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
-          the JSON in `.group(1)`.
+        - A fenced answer: `FENCE.fullmatch(body)` (a regular expression) puts the JSON in
+          `.group(1)`.
         - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
           instead (`from None` hides the first error).
         - Check `isinstance(data, dict)`, then each field: present, the right type, not

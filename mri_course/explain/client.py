@@ -1,14 +1,12 @@
-"""Ask Gemini about a scan, in bounded time, with every failure turned into a clear fault.
+"""Ask Gemini about a scan in bounded time, and turn every failure into a clear fault.
 
-An app must not hang on a slow service or crash on a refused one. :func:`ask_gemini` sends
-the prompt and both images with the ``google-genai`` SDK, retries a 429 quota answer and
-5xx server errors with exponential backoff, and raises :class:`GeminiFault` for everything
-else, with a message a learner can act on. The API key travels in a header only: never in
-a message, a log record or an exception (a key that cannot be sent is refused before any
-request, and :mod:`.redaction` cleans the HTTP stack's log); nor do the base URL's login
-details. The retries are our own, not the SDK's (``HttpRetryOptions``): those ignore the
-wait the server asks for, have no bound on the total wait, and cannot be tested without
-waiting.
+An app must not hang on a slow service nor crash on a refused one. :func:`ask_gemini` sends
+the prompt and both images with the ``google-genai`` SDK, retries a 429 (quota) or a 5xx
+answer with exponential backoff, and raises :class:`GeminiFault` for everything else, with a
+message a learner can act on. The retries are our own, not the SDK's: those ignore the wait
+the server asks for, have no bound on the total wait, and cannot be tested without waiting.
+The API key travels in a header only; no message, exception or log record carries it, nor
+the base URL's login (:mod:`.redaction`).
 """
 
 from __future__ import annotations
@@ -27,13 +25,16 @@ from google.genai import errors, types
 
 from mri_course.config import key_problem, redact_url
 from mri_course.explain.parse import ANSWER_SCHEMA
-from mri_course.explain.redaction import LOG_REDACTOR, redact
+from mri_course.explain.redaction import LOG_REDACTOR, redact, scrub
 
 logger = logging.getLogger(__name__)
 
 BLOCKING_FINISH_REASONS = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 )
+# Faults that may be gone at the next try; a missing or refused key, a retired model or a
+# blocked answer will not change by asking again.
+PASSING_FAULTS = frozenset({"quota", "server", "timeout", "network", "unexpected"})
 
 
 class GeminiFault(Exception):
@@ -44,8 +45,7 @@ class GeminiFault(Exception):
 
     def __init__(self, kind: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
-        self.retry_after_s = retry_after_s
+        self.kind, self.retry_after_s = kind, retry_after_s
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,6 @@ class RetryPolicy:
     max_total_delay_s: float = 8.0
 
 
-def scrub(text: str, secret: str | None, url: str | None = None) -> str:
-    """``text`` without ``secret`` nor the login details of ``url`` (or of any URL it
-    quotes), on one line and at most 200 characters."""
-    text = " ".join(redact(text, secret, url).split())
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
 def answer_text(response: types.GenerateContentResponse) -> str:
     """The text of a response, or a fault saying why there is none."""
     if not response.candidates:
@@ -74,9 +67,8 @@ def answer_text(response: types.GenerateContentResponse) -> str:
             reason = getattr(feedback.block_reason, "value", feedback.block_reason)  # an enum
             raise GeminiFault("blocked", f"Gemini declined to answer (blocked: {reason}).")
         raise GeminiFault("empty", "Gemini returned no answer at all.")
-    text = response.text
-    if text and text.strip():
-        return text
+    if response.text and response.text.strip():
+        return response.text
     finish = response.candidates[0].finish_reason
     finish = getattr(finish, "value", finish) or "none given"
     if finish in BLOCKING_FINISH_REASONS:
@@ -98,11 +90,11 @@ def asked_delay_s(error: errors.APIError) -> float | None:
 
 
 def fault_from_api_error(
-    error: errors.APIError, model: str, api_key: str | None, base_url: str | None = None
+    error: errors.APIError, model: str, api_key: str, base_url: str | None
 ) -> GeminiFault:
-    """Name what an error answer of the API means, without the key or the URL's login."""
-    code = error.code
-    what = scrub(f"{error.code} {error.status or ''}".strip(), api_key, base_url)
+    """Name what an error answer of the API means, quoting it without the secrets."""
+    code, asked = error.code, asked_delay_s(error)
+    what = scrub(f"{code} {error.status or ''}".strip(), api_key, base_url)
     said = f"{what}: {scrub(str(error.message or ''), api_key, base_url).rstrip('.')}"
     if code in (401, 403) or (code == 400 and "api key" in said.lower()):
         key_help = "Check GEMINI_API_KEY (or GOOGLE_API_KEY, or the app's secrets)"
@@ -112,9 +104,9 @@ def fault_from_api_error(
         return GeminiFault("model", f"Gemini has no model {model!r} ({what}): {retired}")
     if code == 429:
         wait = "Wait a minute, or check the key's plan."
-        return GeminiFault("quota", f"Gemini's quota is used up for now ({said}). {wait}")
+        return GeminiFault("quota", f"Gemini's quota is used up for now ({said}). {wait}", asked)
     if code >= 500 or code == 408:
-        return GeminiFault("server", f"Gemini had a server error ({said}).")
+        return GeminiFault("server", f"Gemini had a server error ({said}).", asked)
     return GeminiFault("request", f"Gemini refused the request ({said}).")
 
 
@@ -132,10 +124,10 @@ def ask_gemini(
 ) -> str:
     """Send the prompt, the scan and the overlay to Gemini and return its answer's text.
 
-    ``base_url`` points the SDK elsewhere (a proxy, a test stub); ``timeout_s`` bounds all
+    ``base_url`` points the SDK elsewhere (a proxy, a test stub); ``timeout_s`` bounds the
     requests together, the waits between them excluded. Raises :class:`GeminiFault`.
     """
-    api_key = api_key.strip() if api_key else None
+    api_key = (api_key or "").strip()
     if not api_key:
         raise GeminiFault(
             "no_key",
@@ -143,25 +135,23 @@ def ask_gemini(
             "app's secrets.",
         )
     problem = key_problem(api_key)
-    if problem:  # the HTTP library would fail on it as a network fault, logging it
+    if problem:  # the HTTP library would fail on it as a network fault, and log it
         raise GeminiFault(
             "invalid_key",
             f"The Gemini API key (GEMINI_API_KEY, GOOGLE_API_KEY or the app's secret) "
             f"contains {problem}; copy the key again without it.",
         )
     retry = retry or RetryPolicy()
-    contents = [  # in the order the prompt announces
-        prompt,
-        types.Part.from_bytes(data=scan_png, mime_type="image/png"),
-        types.Part.from_bytes(data=overlay_png, mime_type="image/png"),
+    images = [
+        types.Part.from_bytes(data=png, mime_type="image/png") for png in (scan_png, overlay_png)
     ]
-    # The SDK's timeout bounds each network read; a server that trickles bytes could
-    # outlast it. Waiting for a worker thread puts one hard bound on each request.
+    # The SDK's timeout bounds each network read, and a server that trickles bytes could
+    # outlast it: waiting for a worker thread puts one hard bound on each request.
     worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    hidden = LOG_REDACTOR.hide([api_key])  # until the worker's last request has ended
+    LOG_REDACTOR.hide(api_key)
     deadline, waited = time.monotonic() + timeout_s, 0.0
     try:
-        # vertexai=False: the key is a Gemini API key, whatever GOOGLE_GENAI_USE_VERTEXAI says
+        # vertexai=False: a Gemini API key, whatever GOOGLE_GENAI_USE_VERTEXAI says
         with genai.Client(
             vertexai=False, api_key=api_key, http_options=types.HttpOptions(base_url=base_url)
         ) as client:
@@ -174,42 +164,41 @@ def ask_gemini(
                     http_options=types.HttpOptions(timeout=max(1, round(remaining * 1000))),
                 )
                 request = worker.submit(
-                    client.models.generate_content, model=model, contents=contents, config=config
+                    client.models.generate_content,
+                    model=model,
+                    contents=[prompt, *images],  # in the order the prompt announces
+                    config=config,
                 )
                 try:
                     return answer_text(request.result(timeout=remaining))
                 except errors.APIError as error:
                     fault = fault_from_api_error(error, model, api_key, base_url)
-                    asked = asked_delay_s(error)
-                    delay = retry.first_delay_s * 2 ** (attempt - 1) if asked is None else asked
-                    if fault.kind not in ("quota", "server"):
-                        raise fault from None
-                    if attempt >= retry.attempts or waited + delay > retry.max_total_delay_s:
-                        too_long = "" if asked is None else f" Gemini asked to wait {asked:g} s."
-                        tries = f" Tried {attempt} times." if attempt > 1 else ""
-                        raise GeminiFault(
-                            fault.kind, f"{fault}{too_long}{tries}", retry_after_s=asked
-                        ) from None
-                    logger.info("Gemini answered %s; retrying in %.1f s", fault.kind, delay)
-                    sleep(delay)
-                    waited += delay
-                    deadline += delay  # the waits are bounded apart from the timeout
-    except GeminiFault as fault:  # its message once more without the secrets, whatever made it
-        message = redact(str(fault), api_key, base_url)
-        raise GeminiFault(fault.kind, message, retry_after_s=fault.retry_after_s) from None
+                asked = fault.retry_after_s
+                delay = retry.first_delay_s * 2 ** (attempt - 1) if asked is None else asked
+                if fault.kind not in ("quota", "server"):
+                    raise fault
+                if attempt >= retry.attempts or waited + delay > retry.max_total_delay_s:
+                    said = "" if asked is None else f" Gemini asked to wait {asked:g} s."
+                    tries = f" Tried {attempt} times." if attempt > 1 else ""
+                    raise GeminiFault(fault.kind, f"{fault}{said}{tries}", asked)
+                logger.info("Gemini answered %s; retrying in %.1f s", fault.kind, delay)
+                sleep(delay)
+                waited += delay
+                deadline += delay  # the waits are bounded apart from the timeout
+    except GeminiFault as raised:
+        fault = raised
     except (concurrent.futures.TimeoutError, httpx2.TimeoutException):
-        raise GeminiFault("timeout", f"Gemini did not answer within {timeout_s:g} s.") from None
+        fault = GeminiFault("timeout", f"Gemini did not answer within {timeout_s:g} s.")
     except httpx2.TransportError as error:  # refused, reset, unreachable
-        where = scrub(redact_url(base_url), api_key, base_url) if base_url else "Google's API"
-        raise GeminiFault(
+        where = redact_url(base_url) if base_url else "Google's API"
+        fault = GeminiFault(
             "network", f"Could not reach Gemini at {where} ({type(error).__name__})."
-        ) from None
+        )
     except Exception as error:  # e.g. an unreadable response
-        raise GeminiFault(
-            "unexpected",
-            f"The Gemini call failed unexpectedly ({type(error).__name__}: "
-            f"{scrub(str(error), api_key, base_url)}).",
-        ) from None
+        said = f"{type(error).__name__}: {scrub(str(error), api_key, base_url)}"
+        fault = GeminiFault("unexpected", f"The Gemini call failed unexpectedly ({said}).")
     finally:
-        worker.submit(LOG_REDACTOR.forget, hidden)  # runs after the last request ends
-        worker.shutdown(wait=False)
+        worker.shutdown(wait=False)  # a request that outlived the timeout ends on its own
+    # Raised here, outside the handlers, the SDK's error is no context to show in a traceback;
+    # and the message goes once more through the redaction, whatever wrote it.
+    raise GeminiFault(fault.kind, redact(str(fault), api_key, base_url), fault.retry_after_s)

@@ -1,10 +1,9 @@
-"""The explanation the app shows, and the one written from the measured facts alone.
+"""The explanation shown, and the one written from the measured facts alone.
 
 :class:`Explanation` has the same parts whether Gemini or :func:`offline_explanation` wrote
-it, and a ``heading`` that says which. The offline text, the fallback when Gemini cannot
-answer, restates the facts (the prediction, how torn the model was, where the saliency mass
-lies), textbook knowledge of where each tumour grows, and what a map cannot tell; it never
-claims to see the image.
+it. The offline text, the fallback when Gemini cannot answer, restates the facts, textbook
+knowledge of where each tumour grows, and what a map cannot tell; it never claims to see
+the image.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mri_course.evaluation.uncertainty import set_in_words
+from mri_course.explain.client import PASSING_FAULTS
 from mri_course.explain.parse import NOT_A_DIAGNOSIS
 from mri_course.explain.prompt import PredictionFacts, percent
 from mri_course.saliency.names import METHODS
@@ -45,7 +45,6 @@ WHERE_TO_LOOK: dict[str, str] = {  # where each class's lesion is expected, to j
 TORN_MARGIN = 0.2  # the top two classes this close: the model is torn between them
 SURE_CONFIDENCE = 0.9
 CONCENTRATED_SHARE = 0.5  # one region holding this much of the mass: a focused map
-MARKDOWN_SPECIALS = frozenset("\\`*_[]<>$~|#")
 
 
 @dataclass(frozen=True)
@@ -57,14 +56,19 @@ class Explanation:
     caveats: tuple[str, ...]
     source: str  # "gemini" or "offline"
     gemini_model: str | None = None  # the Gemini model that wrote it (None when offline)
-    notice: str | None = None  # why the offline explanation is shown, when Gemini failed
-    # True when Gemini failed for a passing reason (quota, server error, timeout, network):
-    # asking again later may well succeed, so this fallback is not worth keeping.
-    retry_later: bool = False
+    notice: str | None = None  # why the offline explanation is shown, or what Gemini got wrong
+    fault: str | None = None  # the GeminiFault kind when Gemini failed ("quota", ...)
+    retry_after_s: float | None = None  # the wait Gemini asked for, if it did
 
     def __post_init__(self) -> None:
         if self.source not in ("gemini", "offline"):
             raise ValueError(f"source must be 'gemini' or 'offline', not {self.source!r}")
+
+    @property
+    def retry_later(self) -> bool:
+        """Gemini failed for a passing reason: asking again later may well succeed, so this
+        fallback is not worth keeping."""
+        return self.fault in PASSING_FAULTS
 
     @property
     def heading(self) -> str:
@@ -73,10 +77,10 @@ class Explanation:
         return OFFLINE_HEADING
 
     def to_markdown(self) -> str:
-        """The explanation as Markdown, for the app and for notebooks. The notice is
-        escaped: it quotes other programs (a proxy's error, a redacted ``http://***@host``)
-        whose ``*``, ``_`` or ``$`` would otherwise turn into emphasis or formulas."""
-        notice = [f"_{markdown_text(self.notice)}_"] if self.notice else []
+        """The explanation as Markdown, for the app and notebooks. The notice is escaped: it
+        may quote other programs (a proxy's error, a redacted ``http://***@host``)."""
+        escaped = "".join("\\" + c if c in "\\`*_[]<>$~|#" else c for c in self.notice or "")
+        notice = [f"_{escaped}_"] if self.notice else []
         caveats = "**Caveats**\n" + "\n".join(f"- {caveat}" for caveat in self.caveats)
         regions = f"**Where the model looked.** {self.regions}"
         return "\n\n".join([f"**{self.heading}**", *notice, self.summary, regions, caveats])
@@ -89,11 +93,6 @@ class Explanation:
         return "\n".join(
             [self.heading.upper(), *notice, "", self.summary, "", regions, "", "Caveats:", *caveats]
         )
-
-
-def markdown_text(text: str) -> str:
-    """``text`` with Markdown's (and Streamlit's) special characters escaped: shown as is."""
-    return "".join("\\" + c if c in MARKDOWN_SPECIALS else c for c in text)
 
 
 def _certainty(facts: PredictionFacts) -> str:
@@ -156,6 +155,4 @@ def offline_explanation(facts: PredictionFacts, notice: str | None = None) -> Ex
     if facts.margin < TORN_MARGIN:
         caveats.append("The runner-up is close: a small change in the scan could flip the answer.")
     caveats.append(NOT_A_DIAGNOSIS)
-    return Explanation(
-        _summary(facts), _regions(facts), tuple(caveats), source="offline", notice=notice
-    )
+    return Explanation(_summary(facts), _regions(facts), tuple(caveats), "offline", notice=notice)

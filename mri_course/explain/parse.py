@@ -1,8 +1,9 @@
 """Read Gemini's structured answer, and refuse one that does not have the agreed shape.
 
 Asking for JSON makes an answer checkable, not correct: a model may still drop a field,
-leave it empty, or wrap the JSON in a Markdown fence. The parser says exactly what is
-wrong, so the caller can fall back to the offline explanation with a clear notice.
+leave it empty, or wrap the JSON in a Markdown fence. :func:`parse_answer` says exactly what
+is wrong; :func:`salvage_answer` then keeps what is usable of a healthy answer in a slightly
+different shape, rather than hide it behind the offline explanation.
 """
 
 from __future__ import annotations
@@ -25,10 +26,8 @@ NOT_A_DIAGNOSIS = (  # the caveat every explanation carries
     "This is not a diagnosis: it describes what a teaching model did, and only a radiologist "
     "reading the scan can say what it shows."
 )
-
-
-MISSING_SUMMARY = "(Gemini gave no summary.)"
-MISSING_REGIONS = "(Gemini did not describe the regions separately.)"
+FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", flags=re.DOTALL | re.IGNORECASE)
+"""A Markdown fence around the whole answer; ``.group(1)`` is what it holds."""
 
 
 class AnswerError(ValueError):
@@ -58,22 +57,15 @@ def parse_answer(text: str) -> GeminiAnswer:
     ``"regions"`` and a list of texts ``"caveats"``; other fields are ignored. Texts are
     stripped of surrounding spaces and empty caveats dropped. A JSON answer wrapped in a
     Markdown fence (```` ```json ... ``` ````) is accepted: models add one now and then.
-    The caveats go through ``with_diagnosis_caveat``, so the course's not-a-diagnosis
-    caveat is always there, once, last.
-
-    Args:
-        text: the answer's text, as Gemini returned it.
-
-    Returns:
-        The checked answer, with the caveats as a tuple.
+    The caveats end with the course's not-a-diagnosis caveat, once.
 
     Raises:
         AnswerError: naming what is wrong: not JSON, not an object, a missing field, an
             empty text, or caveats that are not a list of texts.
 
     Hints:
-        - A fenced answer: `re.fullmatch("```(?:json)?(.*)```", body, flags=re.DOTALL)` puts
-          the JSON in `.group(1)`.
+        - A fenced answer: `FENCE.fullmatch(body)` (a regular expression) puts the JSON in
+          `.group(1)`.
         - `json.loads` raises `json.JSONDecodeError`; catch it and raise `AnswerError`
           instead (`from None` hides the first error).
         - Check `isinstance(data, dict)`, then each field: present, the right type, not
@@ -82,11 +74,9 @@ def parse_answer(text: str) -> GeminiAnswer:
           last.
     """
     body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
-    if fenced:
-        body = fenced.group(1)
+    fenced = FENCE.fullmatch(body)
     try:
-        data = json.loads(body)
+        data = json.loads(fenced.group(1) if fenced else body)
     except json.JSONDecodeError as error:
         raise AnswerError(
             f"the answer is not JSON ({error.msg} at character {error.pos})"
@@ -99,67 +89,51 @@ def parse_answer(text: str) -> GeminiAnswer:
     missing = [name for name in ANSWER_SCHEMA["required"] if name not in data]
     if missing:
         raise AnswerError(f"the answer lacks {', '.join(missing)}")
-    texts = {}
     for name in ("summary", "regions"):
-        value = data[name]
-        if not isinstance(value, str) or not value.strip():
-            raise AnswerError(f'"{name}" must be a non-empty text, not {value!r}')
-        texts[name] = value.strip()
+        if not isinstance(data[name], str) or not data[name].strip():
+            raise AnswerError(f'"{name}" must be a non-empty text, not {data[name]!r}')
     caveats = data["caveats"]
     if not isinstance(caveats, list) or not all(isinstance(item, str) for item in caveats):
         raise AnswerError(f'"caveats" must be a list of texts, not {caveats!r}')
     kept = [item.strip() for item in caveats if item.strip()]
     return GeminiAnswer(
-        summary=texts["summary"], regions=texts["regions"], caveats=with_diagnosis_caveat(kept)
+        data["summary"].strip(), data["regions"].strip(), with_diagnosis_caveat(kept)
     )
 
 
 def salvage_answer(text: str) -> tuple[GeminiAnswer, str] | None:
-    """What is usable of an answer :func:`parse_answer` refused, with a note saying what was
-    off; None when nothing is.
-
-    A healthy answer in a slightly different shape (plain text, a caveat given as a string
-    instead of a list, one field missing) still explains the prediction: throwing it away
-    for the offline text would hide it from the user. Plain text becomes the summary; a
-    missing field is said to be missing, never invented. The not-a-diagnosis caveat is
-    added as always.
-    """
+    """What is usable of an answer :func:`parse_answer` refused (plain text, a caveat given
+    as a text, a field missing), with a note saying what was off; None when nothing is.
+    Plain text becomes the summary; a missing field is said to be missing, never invented."""
     body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", body, flags=re.DOTALL | re.IGNORECASE)
+    fenced = FENCE.fullmatch(body)
     try:
-        data = json.loads(fenced.group(1) if fenced else body)
+        data, note = json.loads(fenced.group(1) if fenced else body), None
     except json.JSONDecodeError:
-        plain = " ".join(body.split())
-        if not plain:
-            return None
-        answer = GeminiAnswer(plain, MISSING_REGIONS, with_diagnosis_caveat(()))
-        return (
-            answer,
-            "Gemini answered in plain text, not in the expected fields: shown as it came.",
-        )
+        data = {"summary": " ".join(body.split()), "caveats": []}
+        note = "Gemini answered in plain text, not in the expected fields: shown as it came."
     if not isinstance(data, dict):
         return None
-    fields = {
-        name: data[name].strip() if isinstance(data.get(name), str) else ""
+    texts = {
+        name: data[name].strip()
         for name in ("summary", "regions")
+        if isinstance(data.get(name), str)
     }
-    if not any(fields.values()):
+    if not any(texts.values()):
         return None
-    caveats = data.get("caveats", [])
-    caveats = [caveats] if isinstance(caveats, str) else caveats
-    kept = (
-        [c.strip() for c in caveats if isinstance(c, str) and c.strip()]
-        if isinstance(caveats, list)
-        else []
-    )
-    off = [name for name, value in fields.items() if not value]
-    off += [] if isinstance(data.get("caveats"), list) else ["caveats"]
+    caveats = data.get("caveats")
+    listed = isinstance(caveats, list)
+    kept = [
+        c.strip() for c in (caveats if listed else [caveats]) if isinstance(c, str) and c.strip()
+    ]
+    off = [name for name in ("summary", "regions") if not texts.get(name)]
+    off += [] if listed else ["caveats"]
     answer = GeminiAnswer(
-        fields["summary"] or MISSING_SUMMARY,
-        fields["regions"] or MISSING_REGIONS,
+        texts.get("summary") or "(Gemini gave no summary.)",
+        texts.get("regions") or "(Gemini did not describe the regions separately.)",
         with_diagnosis_caveat(kept),
     )
-    return answer, (
+    return answer, note or (
         f"Gemini's answer was not quite in the expected shape ({', '.join(off)} missing or "
         "not as asked): its usable parts are shown."
     )

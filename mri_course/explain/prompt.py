@@ -1,12 +1,11 @@
 """The measured facts, and the grounded prompt: every claim Gemini may make rests on them.
 
 The original project told Gemini only the predicted class and a confidence, and to look at
-"light cyan" areas of a jet colour map whose strongest areas are red. A model asked to find
-what is not there will describe it anyway. Here the prompt carries the facts (prediction,
-runner-up, where the saliency mass lies), the overlay's real colour legend, the image
-orientation, and the shape of the answer we will parse. The facts are checked once, where
-they are made, so a slip (logits for probabilities, say) fails with a clear message
-instead of turning into a confident paragraph; the offline explanation reads them too.
+"light cyan" areas of a jet colour map whose strongest areas are red: a model asked to find
+what is not there describes it anyway. Here the prompt carries the measured facts, the
+overlay's real colour legend, the image orientation and the shape of the answer. The facts
+are checked once, where they are made, so a slip (logits for probabilities, say) fails with
+a clear message instead of turning into a confident paragraph.
 """
 
 from __future__ import annotations
@@ -42,9 +41,8 @@ class PredictionFacts:
     # Where the measured evidence says to trust this prediction less (the plane, fragility;
     # mri_course.audit.caution), in sentences the explanation must repeat.
     cautions: tuple[str, ...] = ()
-    # The 95% conformal prediction set and the temperature-scaled confidence of the
-    # predicted class (mri_course.evaluation.uncertainty); empty / None when the model's
-    # card has no calibration.
+    # The 95% conformal prediction set and the calibrated confidence of the predicted class
+    # (mri_course.evaluation.uncertainty); empty / None when the model has no calibration.
     prediction_set: tuple[str, ...] = ()
     calibrated_confidence: float | None = None
 
@@ -58,7 +56,6 @@ class PredictionFacts:
 
     @property
     def dominant_share(self) -> float:
-        """The share of the saliency mass in the dominant region, 0..1."""
         return self.region_summary.mass_by_region[self.dominant_region]
 
     @property
@@ -98,7 +95,7 @@ class PredictionFacts:
                 f"probabilities {values.round(4).tolist()} are not all between 0 and 1: pass "
                 "the softmax output, not logits."
             )
-        if abs(values.sum() - 1.0) > 1e-3:  # a float32 softmax sums to 1 within about 1e-6
+        if abs(values.sum() - 1.0) > 1e-3:  # a float32 softmax sums to 1 far closer
             raise FactsError(
                 f"probabilities sum to {values.sum():.4f}, not 1: pass the softmax output of "
                 "one scan, not logits or a slice of it."
@@ -143,8 +140,8 @@ class PredictionFacts:
 
 
 def percent(share: float) -> str:
-    """A share 0..1 as a percentage with one decimal: ``0.9712`` -> ``"97.1%"``. A softmax is
-    never certain, and a reader takes "100.0%" for certainty: a share short of 1 reads
+    """A share 0..1 as a percentage with one decimal: ``0.9712`` -> ``"97.1%"``. A reader
+    takes "100.0%" for certainty, which a softmax never has: a share short of 1 reads
     ">99.9%", one above 0 "<0.1%"."""
     if 0.9995 <= share < 1:
         return ">99.9%"
@@ -163,23 +160,16 @@ def build_prompt(facts: PredictionFacts) -> str:
     * say that two images follow: first the MRI scan, then the same scan with the saliency
       overlay, and give the overlay's colour legend word for word (``facts.colour_legend``);
       never name a colour the legend does not use (the original prompt's "light cyan");
-    * give the prediction and its confidence, the runner-up and its probability, as
-      percentages with one decimal (``percent(0.9712)`` is ``"97.1%"``), and every class's
-      probability;
+    * give the prediction and its confidence, the runner-up and its probability, and every
+      class's probability, as percentages with one decimal (``percent``);
     * give the saliency method, the share of the saliency mass in each region (the
-      dominant region with its percentage first), the peak region, and the share of the
-      brain above the threshold percentile;
-    * say that regions are in image coordinates and that the answer must say "image left"
-      or "image right", never the patient's side (radiological images show the patient's
+      dominant region first), the peak region, and the share of the brain above the
+      threshold percentile;
+    * say that regions are in image coordinates: the answer must say "image left" or
+      "image right", never the patient's side (radiological images show the patient's
       right on the image's left);
-    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, and say
-      that one caveat must state that this is not a diagnosis.
-
-    Args:
-        facts: the prediction and saliency facts of one scan.
-
-    Returns:
-        The prompt, as lines of plain text.
+    * ask for JSON with the fields ``"summary"``, ``"regions"`` and ``"caveats"``, one
+      caveat stating that this is not a diagnosis.
 
     Hints:
         - Build a list of lines and return `"\\n".join(lines)`; f-strings make each line.
@@ -229,32 +219,23 @@ def build_prompt(facts: PredictionFacts) -> str:
     )
 
 
-def uncertainty_lines(facts: PredictionFacts) -> str:
-    """The calibrated confidence and the 95% prediction set, as lines
-    :func:`mri_course.explain.explain` adds to the prompt (empty without a calibration)."""
-    if facts.calibrated_confidence is None:
-        return ""
-    return "\n".join(
-        [
+def measured_lines(facts: PredictionFacts) -> str:
+    """What :func:`mri_course.explain.explain` adds to the prompt: the calibrated uncertainty
+    and the measured cautions, which Gemini must pass on, not weigh ("" when there are none)."""
+    lines = []
+    if facts.calibrated_confidence is not None:
+        lines += [
             "",
             "Calibrated uncertainty the course measured (mention both in the summary):",
             f"- confidence after calibration: {percent(facts.calibrated_confidence)}",
             f"- 95% prediction set: {set_in_words(facts.prediction_set)} (a set that holds "
             "the true class 95 times in 100 for scans like the course's test scans)",
         ]
-    )
-
-
-def caution_lines(facts: PredictionFacts) -> str:
-    """The measured cautions, as lines :func:`mri_course.explain.explain` adds to the prompt
-    (empty when there are none): Gemini must pass them on, not weigh them."""
-    if not facts.cautions:
-        return ""
-    return "\n".join(
-        [
+    if facts.cautions:
+        lines += [
             "",
             "Cautions the course measured for this scan (repeat each one, in your own words, "
             "among the caveats, before the one about the diagnosis):",
             *(f"- {caution}" for caution in facts.cautions),
         ]
-    )
+    return "\n".join(lines)

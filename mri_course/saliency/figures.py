@@ -1,7 +1,5 @@
-"""Figures of lesson 07, one matplotlib figure per function, so a lesson cell stays one line.
-
-Every overlay is drawn as its method draws it and comes with the legend of its colours.
-"""
+"""Lesson 07's figures, one per function so that a lesson cell stays one line. Every overlay
+is drawn as its method draws it, and comes with the legend of its colours."""
 
 from __future__ import annotations
 
@@ -29,17 +27,6 @@ def _caption(saliency: SaliencyMap) -> str:
     return f"{summary.dominant_region} {share:.0%}, peak {summary.peak_value:.2f}"
 
 
-def _scan(image: np.ndarray) -> np.ndarray:
-    return np.uint8(np.clip(np.asarray(image), 0, 255))
-
-
-def method_comparison(
-    image: np.ndarray, maps: Sequence[SaliencyMap], title: str = "", size: float = 2.6
-) -> Figure:
-    """The scan, then each method's overlay, with where its mass lies and the legends."""
-    return models_comparison({"scan": image}, {"scan": maps}, title=title, size=size)
-
-
 def models_comparison(
     scans: Mapping[str, np.ndarray],
     maps: Mapping[str, Sequence[SaliencyMap]],
@@ -47,18 +34,17 @@ def models_comparison(
     title: str = "",
     size: float = 2.4,
 ) -> Figure:
-    """One row per model: its scan at its input size and each method's overlay, all keyed
-    by the model's name; ``probabilities`` (optional) put its prediction in the row title."""
-    columns = 1 + max(len(row) for row in maps.values())
-    figure, axes = plt.subplots(
-        len(maps), columns, figsize=(size * columns, (size + 0.5) * len(maps) + 1.0), squeeze=False
-    )
+    """One row per model, keyed by its name: its scan at its input size, then each map's
+    overlay with where its mass lies; ``probabilities`` put its prediction in the row title."""
+    rows, columns = len(maps), 1 + max(len(row) for row in maps.values())
+    figsize = (size * columns, (size + 0.5) * rows + 1.0)
+    figure, axes = plt.subplots(rows, columns, figsize=figsize, squeeze=False)
     for row, name in zip(axes, maps, strict=True):
         label = name
         if probabilities and name in probabilities:
             best = int(np.argmax(probabilities[name]))
             label = f"{name}\n{CLASS_NAMES[best]} {probabilities[name][best]:.0%}"
-        row[0].imshow(_scan(scans[name]))
+        row[0].imshow(np.uint8(np.clip(scans[name], 0, 255)))
         row[0].set_title(label, fontsize=8)
         for axis, saliency in zip(row[1:], maps[name], strict=False):
             axis.imshow(saliency_overlay(scans[name], saliency))
@@ -74,19 +60,33 @@ def models_comparison(
     return figure
 
 
-def mask_comparison(images: Sequence[np.ndarray], size: float = 2.6) -> Figure:
+def method_comparison(
+    image: np.ndarray,
+    maps: Sequence[SaliencyMap],
+    outline: np.ndarray | None = None,
+    title: str = "",
+) -> Figure:
+    """:func:`models_comparison` of one scan; the tumour's ``outline``, if any, is drawn in
+    green on the scan and on every overlay, to hold the maps against it."""
+    figure = models_comparison({"scan": image}, {"scan": maps}, title=title, size=2.6)
+    if outline is not None and np.any(outline):
+        for axis in figure.axes:
+            axis.contour(outline, levels=[0.5], colors="lime", linewidths=1.2)
+    return figure
+
+
+outline_comparison = method_comparison  # lesson 07's name for it when it passes an outline
+
+
+def mask_comparison(images: Sequence[np.ndarray]) -> Figure:
     """Each scan with the brief's fixed circle (red) and the brain found in it (green)."""
-    figure, axes = plt.subplots(1, len(images), figsize=(size * len(images), size + 0.4))
-    axes = np.atleast_1d(axes)
-    for axis, image in zip(axes, images, strict=True):
-        height, width = image.shape[:2]
-        axis.imshow(_scan(image))
-        axis.contour(circular_mask(height, width), levels=[0.5], colors="red", linewidths=1)
+    figure, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 3.0))
+    for axis, image in zip(np.atleast_1d(axes), images, strict=True):
+        axis.imshow(np.uint8(np.clip(image, 0, 255)))
+        axis.contour(circular_mask(*image.shape[:2]), levels=[0.5], colors="red", linewidths=1)
         axis.contour(brain_mask(image), levels=[0.5], colors="lime", linewidths=1)
         axis.axis("off")
-    figure.suptitle(
-        "red: the brief's fixed circle; green: the brain found in the image", fontsize=9
-    )
+    figure.suptitle("red: the brief's fixed circle; green: the brain found in the image", size=9)
     figure.tight_layout()
     return figure
 
@@ -100,11 +100,9 @@ def sanity_chart(checks: Sequence[SanityCheck]) -> Figure:
     axis.axhline(0, color="grey", linewidth=0.8)
     lowest = min((c for check in checks for c in check.correlations if np.isfinite(c)), default=0)
     axis.set_ylim(min(-0.2, lowest - 0.05), 1.05)
-    axis.set_ylabel("rank correlation with\nthe trained model's map")
     axis.set_xlabel("weights randomised, cumulatively from the top")
-    axis.set_title(
-        "Sanity check: a faithful map must change when the model is destroyed", fontsize=9
-    )
+    axis.set_ylabel("rank correlation with\nthe trained model's map")
+    axis.set_title("Sanity check: a faithful map must change when the model is destroyed", size=9)
     axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
@@ -118,29 +116,11 @@ def pointing_chart(games: Sequence[PointingGame]) -> Figure:
     axis.bar_label(bars, labels=[f"{game.hit_rate:.0%}" for game in games], fontsize=8)
     axis.hlines([game.chance for game in games], positions - 0.4, positions + 0.4, colors="black")
     axis.set_xticks(positions, [METHODS[game.method].title for game in games], fontsize=8)
-    axis.set_ylim(0, 1.12)
-    axis.set_ylabel("peak inside the lesion")
-    images = games[0].images if games else 0
+    axis.set(ylim=(0, 1.12), ylabel="peak inside the lesion")
     axis.set_title(
-        f"Pointing game on {images} synthetic scans with a lesion\n(black line: chance, the "
-        "share of the brain the lesion covers)",
+        f"Pointing game on {games[0].images if games else 0} synthetic scans with a lesion\n"
+        "(black line: chance, the share of the brain the lesion covers)",
         fontsize=9,
     )
     figure.tight_layout()
-    return figure
-
-
-def outline_comparison(
-    image: np.ndarray,
-    maps: Sequence[SaliencyMap],
-    outline: np.ndarray | None,
-    title: str = "",
-    size: float = 2.6,
-) -> Figure:
-    """:func:`method_comparison` with the tumour's outline (green) on the scan and on every
-    overlay, so a map can be held against where the tumour is; None draws no outline."""
-    figure = method_comparison(image, maps, title=title, size=size)
-    if outline is not None and np.any(outline):
-        for axis in figure.axes:
-            axis.contour(outline, levels=[0.5], colors="lime", linewidths=1.2)
     return figure

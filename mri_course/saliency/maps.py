@@ -1,12 +1,7 @@
-"""Every saliency method, written once: the lessons call these functions, and the app calls
-the very same ones compiled with ``tf.function`` (:class:`CompiledMaps`).
-
-Each method in ``RAW_MAPS`` is a function ``(model, images, class_indices) -> maps`` made
-of TensorFlow operations only, so ``tf.function`` can compile it as it is. The brief's
-differentiates the softmax probability; the better ones differentiate the *logit*
-(:func:`logit_model`), which neither saturates nor mixes in the other classes (lesson 07).
-Every raw map is then drawn alike (:class:`.overlay.SaliencyMap`).
-"""
+"""Every saliency method, written once: ``RAW_MAPS[method](model, images, class_indices)``,
+of TensorFlow operations only, so that the app compiles with ``tf.function`` the very ones
+the lessons call (:class:`CompiledMaps`). The brief differentiates the softmax probability,
+the better methods the *logit* (:func:`logit_model`), which does not saturate (lesson 07)."""
 
 from __future__ import annotations
 
@@ -19,36 +14,19 @@ import tensorflow as tf
 from keras import ops
 
 from mri_course.models.cnn import last_conv_layer_name
-from mri_course.saliency.mask import circular_mask
 from mri_course.saliency.names import METHODS
-from mri_course.saliency.overlay import THRESHOLD_PERCENTILE, SaliencyMap, display_map
+from mri_course.saliency.overlay import SaliencyMap
 
 SCORE_LAYER = "probabilities"  # the final dense layer of every course model
 CHUNK = 16  # images per gradient computation: bounds the memory, not the result
-SMOOTHGRAD_BATCH = 32  # noisy copies per gradient computation, likewise
-SMOOTHGRAD_SAMPLES = 16
+SMOOTHGRAD_SAMPLES = 16  # noisy copies of an image, in one gradient computation
 SMOOTHGRAD_NOISE = 0.15  # the noise's spread as a share of each image's range: the paper's advice
 
 
-class PreActivation(keras.layers.Layer):
-    """A dense layer's ``x @ W + b`` without its activation. It reads the layer's weights
-    when it runs, so it agrees with the classifier even after the sanity check changes them."""
-
-    def __init__(self, dense: keras.layers.Dense, **kwargs) -> None:
-        super().__init__(name=f"{dense.name}_logits", **kwargs)
-        self.dense = dense
-
-    def call(self, inputs):
-        logits = ops.matmul(inputs, self.dense.kernel)
-        return logits if self.dense.bias is None else logits + self.dense.bias
-
-
 def score_layer(model: keras.Model) -> keras.layers.Dense:
-    """The classifier's final dense layer (``probabilities``), whose logits we differentiate."""
-    try:
-        layer = model.get_layer(SCORE_LAYER)
-    except ValueError:
-        layer = model.layers[-1]
+    """The classifier's final dense layer, whose input gives the class logits."""
+    named = any(layer.name == SCORE_LAYER for layer in model.layers)
+    layer = model.get_layer(SCORE_LAYER) if named else model.layers[-1]
     if not isinstance(layer, keras.layers.Dense):
         raise ValueError(
             f"{model.name} does not end in a Dense layer named {SCORE_LAYER!r}: the saliency "
@@ -59,39 +37,37 @@ def score_layer(model: keras.Model) -> keras.layers.Dense:
 
 def logit_model(model: keras.Model, feature_layer: str | None = None) -> keras.Model:
     """A model from the classifier's input to its class logits (before the softmax); with
-    ``feature_layer``, to ``[that layer's feature maps, logits]``, what Grad-CAM needs."""
+    ``feature_layer``, to ``[that layer's feature maps, logits]``, what Grad-CAM needs. The
+    logits read the dense layer's weights as they run, so they follow the sanity check."""
     dense = score_layer(model)
-    logits = PreActivation(dense)(dense.input)
-    if feature_layer is None:
-        return keras.Model(model.input, logits, name=f"{model.name}_logits")
-    features = model.get_layer(feature_layer).output
-    return keras.Model(model.input, [features, logits], name=f"{model.name}_features_logits")
+    bias = 0.0 if dense.bias is None else dense.bias
+    pre_activation = keras.layers.Lambda(
+        lambda x: ops.matmul(x, dense.kernel) + bias, name=f"{dense.name}_logits"
+    )
+    logits = pre_activation(dense.input)
+    outputs = logits if feature_layer is None else [model.get_layer(feature_layer).output, logits]
+    return keras.Model(model.input, outputs, name=f"{model.name}_logits")
 
 
 def as_batch(images: np.ndarray) -> np.ndarray:
     """Images as a float32 batch ``(n, height, width, 3)``; one image gets a batch axis."""
     batch = np.asarray(images, dtype=np.float32)
-    if batch.ndim == 3:
-        batch = batch[np.newaxis]
+    batch = batch[np.newaxis] if batch.ndim == 3 else batch
     if batch.ndim != 4:
         raise ValueError(
-            f"images must be (height, width, 3) or (n, height, width, 3), got {batch.shape}"
+            f"images must be (height, width, 3) or (n, height, width, 3), not {batch.shape}"
         )
     return batch
 
 
-def predicted_classes(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    """The class each image is predicted to be (an index into ``CLASS_NAMES``)."""
-    return np.argmax(np.asarray(model(as_batch(images), training=False)), axis=-1)
-
-
 def resolve_classes(
-    model: keras.Model, images: np.ndarray, class_indices: int | Sequence[int] | None
+    model: keras.Model, images: np.ndarray, class_indices: int | Sequence[int] | None = None
 ) -> np.ndarray:
     """One class index per image: the given ones, or the model's predictions for None."""
+    batch = as_batch(images)
     if class_indices is None:
-        return predicted_classes(model, images)
-    return np.array(np.broadcast_to(np.asarray(class_indices, np.int64), (len(as_batch(images)),)))
+        return np.argmax(np.asarray(model(batch, training=False)), axis=-1)
+    return np.array(np.broadcast_to(np.asarray(class_indices, np.int64), (len(batch),)))
 
 
 def vanilla_gradient_map(
@@ -146,32 +122,18 @@ def smoothgrad_map(
     seed: int = 0,
 ) -> tf.Tensor:
     """SmoothGrad (Smilkov et al., 2017): the mean gradient map over ``samples`` noisy copies
-    of each image, the noise ``noise_level`` times the image's range, fixed by ``seed``.
-
-    A gradient map is speckled: a ReLU network's gradient jumps from pixel to pixel. The
-    average keeps what is stable. It averages *magnitudes*, so speckle of opposite signs
-    need not cancel (the paper's plain variant averages the signed gradients).
-    """
+    of each image, the noise ``noise_level`` times the image's range, fixed by ``seed``. A
+    ReLU network's gradient jumps from pixel to pixel; the mean keeps what is stable."""
     images = tf.convert_to_tensor(images, dtype=tf.float32)
-    count, samples_total = images.shape[0], images.shape[0] * samples
-    noise = np.random.default_rng(seed).normal(size=(samples_total, *images.shape[1:]))
-    spread = noise_level * (tf.reduce_max(images, (1, 2, 3)) - tf.reduce_min(images, (1, 2, 3)))
-    noisy = (
-        tf.repeat(images, samples, axis=0)
-        + noise.astype(np.float32)
-        * tf.repeat(spread, samples)[:, tf.newaxis, tf.newaxis, tf.newaxis]
-    )
-    classes = tf.repeat(tf.broadcast_to(class_indices, [count]), samples)
-    maps = tf.concat(
-        [
-            vanilla_gradient_map(
-                score_model, noisy[k : k + SMOOTHGRAD_BATCH], classes[k : k + SMOOTHGRAD_BATCH]
-            )
-            for k in range(0, samples_total, SMOOTHGRAD_BATCH)
-        ],
-        axis=0,
-    )
-    return tf.reduce_mean(tf.reshape(maps, (count, samples, *maps.shape[1:])), axis=1)
+    classes = tf.broadcast_to(class_indices, images.shape[:1])
+    noise = np.random.default_rng(seed).normal(size=(images.shape[0], samples, *images.shape[1:]))
+    maps = []
+    for k in range(images.shape[0]):
+        spread = noise_level * (tf.reduce_max(images[k]) - tf.reduce_min(images[k]))
+        noisy = images[k] + spread * noise[k].astype(np.float32)
+        gradients = vanilla_gradient_map(score_model, noisy, tf.repeat(classes[k], samples))
+        maps.append(tf.reduce_mean(gradients, axis=0))
+    return tf.stack(maps)
 
 
 def gradcam_channel_weights(
@@ -223,14 +185,10 @@ def gradcam_map(
     class_indices: Sequence[int],
     layer_name: str | None = None,
 ) -> tf.Tensor:
-    """Grad-CAM (Selvaraju et al., 2017): which parts of the last feature maps raise the class
-    score, as maps ``(n, height, width)`` >= 0 at the images' size.
-
-    The last convolutional layer still knows *where* (a coarse grid: 8 x 8 for the compact
-    CNN at 128 px) and already knows *what*. Grad-CAM adds its channels up, each weighed by
-    :func:`gradcam_channel_weights`, keeps the positive part and enlarges the grid
-    bilinearly. ``layer_name`` defaults to the model's last convolutional layer.
-    """
+    """Grad-CAM (Selvaraju et al., 2017): the channels of the last feature maps, which still
+    know *where* (a coarse grid) and already *what*, weighed by
+    :func:`gradcam_channel_weights` and added up; the positive part, enlarged bilinearly to
+    maps ``(n, height, width)``. ``layer_name`` defaults to the last convolutional layer."""
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     layer_name = layer_name or last_conv_layer_name(model)
     feature_maps, weights = gradcam_channel_weights(model, images, class_indices, layer_name)
@@ -238,7 +196,7 @@ def gradcam_map(
     return tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")[..., 0]
 
 
-# Each method's raw map: (model, images, class_indices) -> (n, height, width)
+# Each method's raw maps: (model, images, class_indices) -> (n, height, width)
 RAW_MAPS: dict[str, Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]] = {
     "brief": vanilla_gradient_map,  # the classifier itself: its softmax probabilities
     "gradient": lambda model, images, classes: vanilla_gradient_map(
@@ -251,18 +209,11 @@ RAW_MAPS: dict[str, Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]] = 
 }
 
 
-def raw_maps(
-    model: keras.Model, images: np.ndarray, method: str, class_indices: np.ndarray
-) -> np.ndarray:
-    """The method's raw maps ``(n, height, width)``, computed ``CHUNK`` images at a time."""
+def raw_map_function(method: str) -> Callable[[keras.Model, tf.Tensor, tf.Tensor], tf.Tensor]:
+    """The method's entry of ``RAW_MAPS``, or a ``ValueError`` that lists the methods."""
     if method not in RAW_MAPS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    return np.concatenate(
-        [
-            np.asarray(RAW_MAPS[method](model, images[k : k + CHUNK], class_indices[k : k + CHUNK]))
-            for k in range(0, len(images), CHUNK)
-        ]
-    )
+    return RAW_MAPS[method]
 
 
 def saliency_maps(
@@ -270,19 +221,20 @@ def saliency_maps(
     images: np.ndarray,
     method: str,
     class_indices: int | Sequence[int] | None = None,
-    threshold_percentile: float = THRESHOLD_PERCENTILE,
 ) -> list[SaliencyMap]:
-    """Maps of ``images`` by ``method``, one :class:`SaliencyMap` each.
-
-    ``images`` are one image or a batch in ``0..255`` at the model's input size (as
-    ``prepare_pixels`` gives them); ``class_indices`` one class per image, or one for all,
-    or None for each image's predicted class.
-    """
+    """Maps of ``images`` (one or a batch in 0..255, as ``prepare_pixels`` gives them) by
+    ``method``, of one class per image, one for all, or None: each image's predicted class."""
     batch = as_batch(images)
     classes = resolve_classes(model, batch, class_indices)
-    raws = raw_maps(model, batch, method, classes)
+    raw_maps = raw_map_function(method)
+    raws = np.concatenate(
+        [
+            np.asarray(raw_maps(model, batch[k : k + CHUNK], classes[k : k + CHUNK]))
+            for k in range(0, len(batch), CHUNK)
+        ]
+    )
     return [
-        SaliencyMap.drawn(method, image, raw, index, threshold_percentile)
+        SaliencyMap.drawn(method, image, raw, index)
         for image, raw, index in zip(batch, raws, classes, strict=True)
     ]
 
@@ -292,45 +244,24 @@ def saliency_map(
     image: np.ndarray,
     method: str = "gradcam",
     class_index: int | None = None,
-    threshold_percentile: float = THRESHOLD_PERCENTILE,
 ) -> SaliencyMap:
     """One image's :class:`SaliencyMap` (see :func:`saliency_maps`)."""
-    return saliency_maps(model, image, method, class_index, threshold_percentile)[0]
-
-
-def brief_gradient_map(
-    model: keras.Model, image: np.ndarray, class_index: int | None = None
-) -> np.ndarray:
-    """The original project's map of one image, step for step, without OpenCV: the gradient
-    of the softmax probability (:func:`vanilla_gradient_map` on the classifier itself),
-    drawn in the brief's circle (:func:`.overlay.display_map`). Its JET colours over the
-    whole scan are :func:`.overlay.saliency_overlay` of a ``"brief"`` map. The brief also
-    resized the gradient to the image size, which changes nothing here.
-    """
-    batch = as_batch(image)
-    classes = resolve_classes(model, batch, class_index)
-    gradients = np.asarray(vanilla_gradient_map(model, batch, classes))[0]
-    return display_map(gradients, circular_mask(*gradients.shape))
+    return saliency_maps(model, image, method, class_index)[0]
 
 
 class CompiledMaps:
-    """Every method for one model, each compiled once with ``tf.function``: the app's path.
-
-    A lesson calls the methods eagerly, rebuilding the logit model on every call; a page
-    that redraws on every click cannot wait for that. The same ``RAW_MAPS``, traced once
-    per method and batch shape, give the lesson's maps, faster
-    (``benchmarks/results/app_latency.md``).
-    """
+    """Every method's raw maps for one model, each compiled once with ``tf.function``: the
+    app's path. A lesson's eager call rebuilds the logit model every time; a page that
+    redraws on every click cannot wait for that."""
 
     def __init__(self, model: keras.Model) -> None:
         self.model = model
         self._compiled: dict[str, Callable] = {}
 
     def __call__(self, images: np.ndarray, method: str, class_indices: np.ndarray) -> np.ndarray:
-        """The raw maps ``(n, height, width)`` of ``images``, as :func:`raw_maps` gives them."""
-        if method not in RAW_MAPS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        """The raw maps ``(n, height, width)`` of ``images``, as ``RAW_MAPS`` gives them."""
         if method not in self._compiled:
-            self._compiled[method] = tf.function(functools.partial(RAW_MAPS[method], self.model))
+            raw_maps = functools.partial(raw_map_function(method), self.model)
+            self._compiled[method] = tf.function(raw_maps)
         images = tf.convert_to_tensor(images, dtype=tf.float32)
         return self._compiled[method](images, tf.convert_to_tensor(class_indices, tf.int32)).numpy()

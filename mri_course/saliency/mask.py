@@ -1,9 +1,5 @@
-"""Where the brain is: the brief's fixed circle, and a mask computed from the image itself.
-
-The circle works when the head fills the image and sits in its middle; on a scan off
-centre, smaller (a wide scan padded to a square) or oval it cuts off brain and keeps air
-and skull. :func:`brain_mask` finds the head in the image instead.
-"""
+"""Where the brain is: the brief's fixed circle, right only for a head that fills the image
+and sits in its middle, and :func:`brain_mask`, which finds the head in the image."""
 
 from __future__ import annotations
 
@@ -16,9 +12,8 @@ SKULL_FRACTION = 0.1  # the outer share of the head's radius (scalp and skull) l
 
 
 def circular_mask(height: int, width: int, margin: int = BRIEF_MARGIN) -> np.ndarray:
-    """The brief's brain mask: a fixed disc, ``margin`` pixels inside the image, wherever
-    the head is. Reproduced as written: the brief put the row centre first and compared it
-    with the column coordinate, which only matters for images that are not square."""
+    """The brief's fixed disc, ``margin`` pixels inside the image, as written: its row centre
+    is compared with the column coordinate, which only matters for images not square."""
     center = (height // 2, width // 2)
     radius = min(center) - margin
     y, x = np.ogrid[:height, :width]

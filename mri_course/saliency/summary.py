@@ -1,10 +1,5 @@
-"""Where a map's mass lies, in words an explanation can use: the region summary.
-
-Five disjoint regions (:data:`.names.REGIONS`, in image coordinates) cover the image: a
-central disc, its diameter half the image's shorter side, and the four quadrants around
-it. The summary describes the map *as drawn* (:attr:`SaliencyMap.display`): what the
-learner sees in the overlay is what the explanation talks about.
-"""
+"""Where a map's mass lies, in words an explanation can use. It describes the map as drawn
+(:attr:`SaliencyMap.display`), so the explanation talks about what the learner sees."""
 
 from __future__ import annotations
 
@@ -30,8 +25,8 @@ class RegionSummary:
     dominant_region: str  # the region holding the largest share of the mass
     mass_by_region: dict[str, float] = field(hash=False)  # in REGIONS order; they sum to 1
     peak_region: str  # the region of the highest point
-    # that highest value, 0..1: near 1 when the strongest evidence is a solid patch, which
-    # the blur leaves intact; low for isolated specks, spread thin
+    # that highest value, 0..1: near 1 for a solid patch, which the blur leaves intact; low
+    # for isolated specks, spread thin
     peak_value: float
     brain_area_above_threshold: float  # the share of the brain mask the overlay colours
     threshold_percentile: float  # under it, the brain's values were set to zero
@@ -42,21 +37,18 @@ class RegionSummary:
 
 
 def region_labels(height: int, width: int) -> np.ndarray:
-    """Each pixel's region, as an index into ``REGIONS`` ``(height, width)``."""
+    """Each pixel's index into ``REGIONS``: a central disc and the four quadrants around it."""
     y, x = np.mgrid[:height, :width]
     cy, cx = (height - 1) / 2, (width - 1) / 2
-    quadrant = 2 * (y > cy) + (x > cx)  # 0 upper left, 1 upper right, 2 lower left, 3 lower right
+    quadrant = 2 * (y > cy) + (x > cx)  # in REGIONS order
     centre = (y - cy) ** 2 + (x - cx) ** 2 <= (CENTRE_RADIUS * min(height, width)) ** 2
     return np.where(centre, REGIONS.index("centre"), quadrant)
 
 
 def region_summary(saliency: SaliencyMap) -> RegionSummary:
-    """Summarise where a :class:`SaliencyMap` puts its mass.
-
-    Raises:
-        EmptySaliencyError: when the drawn map is zero everywhere (for instance a Grad-CAM
-            whose weighted channels are all negative): an even spread would be an invention.
-    """
+    """Where a map puts its mass. A map zero everywhere (a Grad-CAM whose channels all weigh
+    against the class, say) raises :class:`EmptySaliencyError`: an even spread would be an
+    invention."""
     display = np.asarray(saliency.display, dtype=np.float64)
     total = display.sum()
     if total <= 0:

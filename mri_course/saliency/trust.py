@@ -1,19 +1,15 @@
 """Measure whether a saliency method deserves trust, instead of asserting it.
 
-* :func:`sanity_check`, the model-parameter randomisation test (Adebayo et al., 2018):
-  re-initialise the weights from the top down and compare each map with the trained
-  model's. A method that explains the *model* must change when the model is destroyed; one
-  whose maps stay the same shows the image (its edges), not what the model learnt.
-* :func:`pointing_game` (Zhang et al., 2016): the share of images whose map peaks inside
-  the lesion, against chance. Only the synthetic scans have lesion masks, and the ``fast``
-  profile's CNN still guesses after its 2 epochs: :func:`synthetic_lesion_cnn` learns the
-  lesions in ``LESION_EPOCHS``, seconds on a CPU (``benchmarks/results/saliency_report.md``).
+:func:`sanity_check` (Adebayo et al., 2018): a map that explains the *model* must change when
+the model's weights are destroyed; one that stays the same shows the image, not what the model
+learnt. :func:`pointing_game` (Zhang et al., 2016): how often a map peaks inside the lesion,
+against chance, on synthetic scans (only they have lesion masks), with a CNN that learnt them
+(:func:`synthetic_lesion_cnn`: the ``fast`` profile's still guesses).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,24 +40,20 @@ LESION_CNN_NAME = "cnn_synthetic_lesions"
 LESION_EPOCHS = 15
 
 
-def randomisation_stages(model: keras.Model, top_blocks: int = TOP_BLOCKS) -> list[tuple]:
-    """The cascade of the sanity check: ``[(stage name, layer names), ...]``, top first.
-
-    The head (the dense layers), then one convolutional block per stage from the last:
-    ``block4``, ``block3`` for the compact CNN, ``block14``, ``block13`` for Xception.
-    Models without named blocks (the brief's CNN) count each convolution as a block.
-    """
-    dense = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    stages: list[tuple[str, list[str]]] = [("head", dense)]
-    with_weights = {layer.name for layer in model.layers if layer.weights}
-    block_of = {n: b for n, b in xception_block_of(model).items() if n in with_weights}
-    if block_of:
-        order = sorted(set(block_of.values()), key=lambda name: int(re.sub(r"\D", "", name)))
-        blocks = [(b, [n for n, ofb in block_of.items() if ofb == b]) for b in reversed(order)]
-    else:
-        convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-        blocks = [(name, [name]) for name in reversed(convs)]
-    return stages + blocks[:top_blocks]
+def randomisation_stages(
+    model: keras.Model, top_blocks: int = TOP_BLOCKS
+) -> list[tuple[str, list[str]]]:
+    """The sanity check's cascade, ``[(stage, layer names), ...]`` from the top: the dense
+    head, then one block per stage (``block3``, ``block2`` of the compact CNN, ``block14``,
+    ``block13`` of Xception); in a model without named blocks, each convolution is one."""
+    head = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    convs = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    block_of = xception_block_of(model) or {name: name for name in convs}
+    blocks: dict[str, list[str]] = {}
+    for layer in model.layers:
+        if layer.weights and layer.name in block_of:
+            blocks.setdefault(block_of[layer.name], []).append(layer.name)
+    return [("head", head), *list(blocks.items())[::-1][:top_blocks]]
 
 
 def reinitialise(layer: keras.layers.Layer, seed: int) -> None:
@@ -70,12 +62,10 @@ def reinitialise(layer: keras.layers.Layer, seed: int) -> None:
     for k, variable in enumerate(layer.weights):
         shape = tuple(variable.shape)
         if len(shape) >= 2:
-            value = keras.initializers.GlorotUniform(seed=seed + k)(shape)
-        elif variable.name in ("gamma", "moving_variance"):
-            value = np.ones(shape, dtype="float32")
+            variable.assign(keras.initializers.GlorotUniform(seed=seed + k)(shape))
         else:
-            value = np.zeros(shape, dtype="float32")
-        variable.assign(value)
+            ones = variable.name in ("gamma", "moving_variance")
+            variable.assign(np.full(shape, 1.0 if ones else 0.0, dtype="float32"))
 
 
 def trained_copy(model: keras.Model) -> keras.Model:
@@ -87,9 +77,9 @@ def trained_copy(model: keras.Model) -> keras.Model:
 
 @dataclass(frozen=True)
 class SanityCheck:
-    """``correlations[k]``: the mean over the images of the Spearman correlation, over the
-    brain's pixels, of the trained model's map with the map after stages ``0..k`` were
-    randomised; 1 means unchanged, 0 unrelated. ``per_image`` is ``[stage][image]``."""
+    """``correlations[k]``: the mean over the images of the rank correlation, over the brain,
+    of the trained model's map with the map once stages ``0..k`` are randomised (1: the same,
+    0: unrelated). ``per_image`` is ``[stage][image]``."""
 
     method: str
     stages: tuple[str, ...]
@@ -107,33 +97,25 @@ def rank_correlation(first: np.ndarray, second: np.ndarray, mask: np.ndarray) ->
 
 
 def sanity_check(
-    model: keras.Model,
-    images: np.ndarray,
-    method: str,
-    top_blocks: int = TOP_BLOCKS,
-    seed: int = 0,
+    model: keras.Model, images: np.ndarray, method: str, top_blocks: int = TOP_BLOCKS, seed: int = 0
 ) -> SanityCheck:
     """The cascading randomisation test of ``method`` on ``images``, on a copy of ``model``.
-
-    The classes explained are the trained model's predictions, kept at every stage, so only
-    the weights change. Maps are compared raw, over the method's brain mask.
-    """
+    Every stage explains the trained model's predictions, so only the weights change; maps
+    are compared raw, over the method's brain mask."""
     batch = as_batch(images)
-    classes = resolve_classes(model, batch, None)
+    classes = resolve_classes(model, batch)
     before = saliency_maps(model, batch, method, classes)
     damaged = trained_copy(model)
-    stages, correlations, per_image = [], [], []
-    for k, (stage, layer_names) in enumerate(randomisation_stages(model, top_blocks)):
+    stages, per_image = randomisation_stages(model, top_blocks), []
+    for k, (_, layer_names) in enumerate(stages):
         for j, name in enumerate(layer_names):
             reinitialise(damaged.get_layer(name), seed=seed + 1000 * k + 10 * j)
         after = saliency_maps(damaged, batch, method, classes)
-        scores = [
-            rank_correlation(b.raw, a.raw, b.mask) for b, a in zip(before, after, strict=True)
-        ]
-        stages.append(stage)
-        per_image.append(tuple(scores))
-        correlations.append(float(np.nanmean(scores)) if np.isfinite(scores).any() else np.nan)
-    return SanityCheck(method, tuple(stages), tuple(correlations), tuple(per_image), len(batch))
+        scores = zip(before, after, strict=True)
+        per_image.append(tuple(rank_correlation(b.raw, a.raw, b.mask) for b, a in scores))
+    means = [float(np.nanmean(s)) if np.isfinite(s).any() else np.nan for s in per_image]
+    names = tuple(stage for stage, _ in stages)
+    return SanityCheck(method, names, tuple(means), tuple(per_image), len(batch))
 
 
 @dataclass(frozen=True)
@@ -157,47 +139,33 @@ def pointing_game(
     class_indices: int | Sequence[int] | None = None,
     tolerance_px: int = POINTING_TOLERANCE,
 ) -> PointingGame:
-    """The share of ``images`` whose drawn map peaks inside the lesion ``masks`` (boolean, at
-    the images' size), widened by ``tolerance_px`` pixels.
-
-    ``class_indices`` None explains the predicted class; the true labels ask "where is the
-    evidence for the right answer?". A mask that is empty (a ``notumor`` scan has no lesion
-    to point at) or of another size than its image is a ``ValueError``.
-    """
+    """How often the drawn map of ``images`` peaks inside the lesion ``masks``, widened by
+    ``tolerance_px``. ``class_indices`` None explains the predicted class; the true labels ask
+    "where is the evidence for the right answer?"."""
     batch = as_batch(images)
     masks = [np.asarray(mask, dtype=bool) for mask in masks]
-    if len(masks) != len(batch):
-        raise ValueError(f"{len(batch)} images but {len(masks)} lesion masks")
-    for k, mask in enumerate(masks):
-        if mask.shape != batch.shape[1:3]:
-            raise ValueError(f"lesion mask {k} is {mask.shape}, its image {batch.shape[1:3]}")
-        if not mask.any():
-            raise ValueError(f"lesion mask {k} is empty: leave images without a lesion out")
+    if len(masks) != len(batch) or any(m.shape != batch.shape[1:3] or not m.any() for m in masks):
+        raise ValueError(
+            "one lesion mask per image, at its size and not empty: a scan without a lesion has "
+            "nothing to point at, leave it out"
+        )
     maps = saliency_maps(model, batch, method, class_indices)
     hits, chances = [], []
     for image, mask, saliency in zip(batch, masks, maps, strict=True):
         target = ndimage.binary_dilation(mask, iterations=tolerance_px) if tolerance_px else mask
-        peak = np.unravel_index(np.argmax(saliency.display), mask.shape)
-        hits.append(bool(target[peak]))
+        hits.append(bool(target[np.unravel_index(np.argmax(saliency.display), mask.shape)]))
         brain = brain_mask(image)
         chances.append((target & brain).sum() / max(1, brain.sum()))
-    return PointingGame(
-        method=method,
-        hits=tuple(hits),
-        hit_rate=float(np.mean(hits)),
-        chance=float(np.mean(chances)),
-        tolerance_px=tolerance_px,
-        images=len(batch),
-    )
+    hit_rate, chance = float(np.mean(hits)), float(np.mean(chances))
+    return PointingGame(method, tuple(hits), hit_rate, chance, tolerance_px, len(batch))
 
 
 def synthetic_lesion_cnn(
     settings: Settings, verbose: int = 0
 ) -> tuple[keras.Model, SyntheticDataset, Splits]:
-    """The compact CNN trained for ``LESION_EPOCHS`` on the ``fast`` profile's synthetic
-    scans (whatever the profile of ``settings``: only they have lesion masks), with that
-    dataset and its split. Trained on the first call and saved beside the other models as
-    ``cnn_synthetic_lesions.keras``, loaded afterwards."""
+    """The compact CNN trained for ``LESION_EPOCHS`` on the ``fast`` profile's synthetic scans
+    (whatever the profile: only they have lesion masks), with that dataset and its split.
+    Trained once and saved beside the other models, loaded afterwards."""
     fast = settings.with_profile("fast")
     root = dataset_root(fast)
     dataset = load_synthetic_dataset(root)
@@ -222,8 +190,8 @@ def lesion_mask(dataset: SyntheticDataset, relpath: str, image_size: int) -> np.
 def lesion_images(
     dataset: SyntheticDataset, records: Sequence[ImageRecord], image_size: int
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """The records that have a lesion, as ``(images, lesion masks, class indices)`` at the
-    model's input size: what :func:`pointing_game` takes."""
+    """The records that have a lesion, as :func:`pointing_game` takes them: ``(images,
+    lesion masks, class indices)`` at the model's input size."""
     with_lesion = [record for record in records if dataset.mask_for(record.relpath).any()]
     images = np.stack([prepare_pixels(load_rgb(r.path), image_size) for r in with_lesion])
     masks = [lesion_mask(dataset, r.relpath, image_size) for r in with_lesion]
@@ -231,13 +199,10 @@ def lesion_images(
 
 
 def measured_report(path: Path | str | None = None) -> str:
-    """What ``benchmarks/saliency_report.py`` measured, per model and method, as text: the
-    pointing game's hit rate against chance and the sanity check's correlations (head, then
-    the last block, then the one before), on more scans than a lesson has time for.
-
-    ``path`` defaults to ``benchmarks/results/saliency_report.json`` in this checkout; when
-    it is missing, the text says how to make it.
-    """
+    """What ``benchmarks/saliency_report.py`` measured on more scans than a lesson has time
+    for (by default in this checkout's ``benchmarks/results/``), per model and method: the
+    pointing game against chance, and the sanity check's correlations from the head down.
+    When there is no report, the text says how to make it."""
     if path is None:
         root = project_root()
         path = root / "benchmarks" / "results" / "saliency_report.json" if root else None

@@ -1,10 +1,7 @@
-"""Where the tumour is, to hold a saliency map against: does the map point at it?
-
-The Kaggle release has a label per scan, not an outline of its tumour. The synthetic scans
-carry their lesion masks; for the real scans that lesson 07 explains, an ellipse was drawn
-by hand around the mass (by the course's author, not a radiologist: roughly where the
-tumour is, not its exact edge). Any other scan has no known outline.
-"""
+"""Where the tumour is, to hold a saliency map against. The Kaggle release labels scans, it
+does not outline their tumours: the synthetic scans carry their lesion masks, and the real
+scan that lesson 07 explains has an ellipse drawn by hand around the mass (by the course's
+author, not a radiologist: roughly where the tumour is, not its edge)."""
 
 from __future__ import annotations
 
@@ -26,19 +23,14 @@ HAND_OUTLINES: dict[str, tuple[float, float, float, float]] = {
 
 
 def tumour_outline(record: ImageRecord, image_size: int) -> np.ndarray | None:
-    """The tumour of ``record`` as a boolean mask ``(image_size, image_size)``, fitted as
-    :func:`~mri_course.data.pipeline.prepare_pixels` fits the image; None if unknown.
-
-    A synthetic scan gives its lesion mask (all False for ``notumor``); a real scan its hand
-    outline from :data:`HAND_OUTLINES`, if it has one.
-    """
+    """The tumour of ``record`` as a boolean mask fitted as ``prepare_pixels`` fits the image
+    (a synthetic scan's lesion, all False for ``notumor``; a hand outline), None if unknown."""
     dataset = load_synthetic_dataset(record.root)
     if dataset is not None:
         return lesion_mask(dataset, record.relpath, image_size)
-    ellipse = HAND_OUTLINES.get(record.relpath)
-    if ellipse is None:
+    if record.relpath not in HAND_OUTLINES:
         return None
-    centre_x, centre_y, half_width, half_height = ellipse
+    centre_x, centre_y, half_width, half_height = HAND_OUTLINES[record.relpath]
     y, x = (np.mgrid[0:image_size, 0:image_size] + 0.5) / image_size
     return ((x - centre_x) / half_width) ** 2 + ((y - centre_y) / half_height) ** 2 <= 1.0
 
@@ -62,20 +54,16 @@ class OnTarget:
 
 def on_target(saliency: SaliencyMap, outline: np.ndarray) -> OnTarget:
     """Does ``saliency``, as drawn, point at the tumour ``outline``? Its peak, and its mass
-    inside the outline against the outline's share of the brain (what a map spread evenly
-    over the brain would put there)."""
-    outline = np.asarray(outline, dtype=bool)
-    if outline.shape != saliency.display.shape:
-        raise ValueError(f"outline {outline.shape} for a map of {saliency.display.shape}")
+    inside against the outline's share of the brain: what an even spread would put there."""
+    outline, display, brain = np.asarray(outline, dtype=bool), saliency.display, saliency.mask
+    if outline.shape != display.shape:
+        raise ValueError(f"outline {outline.shape} for a map of {display.shape}")
     if not outline.any():
         raise ValueError("the outline is empty: a scan without a tumour has nothing to point at")
-    display = saliency.display
-    peak = np.unravel_index(np.argmax(display), display.shape)
     total = float(display.sum())
-    brain = saliency.mask
     return OnTarget(
         method=saliency.method,
-        peak_inside=bool(outline[peak]),
+        peak_inside=bool(outline[np.unravel_index(np.argmax(display), display.shape)]),
         share_inside=float(display[outline].sum()) / total if total > 0 else 0.0,
         outline_share=float((outline & brain).sum()) / max(1, int(brain.sum())),
     )
