@@ -97,6 +97,16 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def recorded_command(arguments: list[str], profile: str) -> str | None:
+    """The command a model card records: the arguments as given, with the profile named
+    even when it came from ``MRI_COURSE_PROFILE``, so the line alone runs the same recipe."""
+    if not arguments:
+        return None
+    named = any(a == "--profile" or a.startswith("--profile=") for a in arguments)
+    extra = [] if named else ["--profile", profile]
+    return "mri-course " + " ".join(arguments[:2] + extra + arguments[2:])
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -112,7 +122,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    command = "mri-course " + " ".join(sys.argv[1:]) if sys.argv[1:] else None
+    command = recorded_command(args.argv, settings.profile.name)
     check_writable_folder(settings.models_dir, "trained model")
     recipe = recipe_for(args.kind, settings.profile)
     if args.augmentation:
@@ -420,7 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from mri_course.data.locate import DatasetNotFoundError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # what a model card records as its command
     try:
         return args.run(args)
     except (

@@ -2,6 +2,7 @@
 
 import json
 
+import keras
 import pytest
 
 from mri_course.cli import main
@@ -92,7 +93,11 @@ def test_train_the_fast_cnn_from_the_command_line(tmp_path, monkeypatch, capsys)
     assert main(["train", "cnn", "--quiet", "--name", "from_cli"]) == 0
     out = capsys.readouterr().out
     assert "saved" in out and "from_cli.keras" in out and "clean_test" in out
-    assert (tmp_path / "models" / "from_cli.card.json").is_file()
+    card = json.loads((tmp_path / "models" / "from_cli.card.json").read_text())
+    # the profile came from MRI_COURSE_PROFILE; the card names it, so the line runs alone
+    assert (
+        card["training"]["command"] == "mri-course train cnn --profile fast --quiet --name from_cli"
+    )
 
 
 def test_only_the_cnn_can_be_shipped(capsys):
@@ -138,3 +143,16 @@ def test_a_folder_that_cannot_be_written_is_named_before_any_work(command, tmp_p
         assert main([*command, "--profile", "fast", *folder]) == 2
     err = capsys.readouterr().err
     assert "cannot write the" in err and str(blocked) in err and "Traceback" not in err
+
+
+def test_train_a_cnn_that_crops_to_the_head(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MRI_COURSE_MODELS", str(tmp_path))
+    options = ["--head-crop", "--augmentation", "framed", "--quiet", "--epochs", "1"]
+    assert main(["train", "cnn", *options, "--name", "framed"]) == 0
+    card = json.loads((tmp_path / "framed.card.json").read_text())
+    assert card["training"]["recipe"]["head_crop"] is True
+    assert card["training"]["recipe"]["augmentation"] == "framed"
+    model = keras.models.load_model(tmp_path / "framed.keras", compile=False)
+    assert model.layers[1].name == "head_crop"
+    assert main(["train", "brief_cnn", "--head-crop"]) == 2
+    assert "--head-crop is for the compact CNN" in capsys.readouterr().err
