@@ -39,3 +39,22 @@ def real_root() -> Path:
     if root is None:
         pytest.fail(f"{DATA_ENV}={value} has no Training/ and Testing/ folders")
     return root
+
+
+@pytest.fixture
+def app_env(monkeypatch):
+    """The app's settings in its tests: the fast models, no dataset, no Gemini key, address
+    or timeout of the machine's own."""
+    from app_models import fast_models_dir
+
+    monkeypatch.setenv("MRI_COURSE_PROFILE", "fast")
+    monkeypatch.setenv("MRI_COURSE_MODELS", str(fast_models_dir()))
+    for name in (
+        "MRI_COURSE_DATA",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "MRI_COURSE_GEMINI_BASE_URL",
+        "MRI_COURSE_GEMINI_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch

@@ -35,21 +35,6 @@ CANNED = {
 }
 
 
-@pytest.fixture
-def app_env(monkeypatch):
-    """The app's settings: the fast models, no dataset, no Gemini key."""
-    monkeypatch.setenv("MRI_COURSE_PROFILE", "fast")
-    monkeypatch.setenv("MRI_COURSE_MODELS", str(fast_models_dir()))
-    for name in (
-        "MRI_COURSE_DATA",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "MRI_COURSE_GEMINI_BASE_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 def started(model_key: str = "cnn") -> AppTest:
     """The app after its first run, with ``model_key`` chosen (not the shipped CNN)."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)

@@ -14,7 +14,6 @@ import logging
 import time
 
 import pytest
-from app_models import fast_models_dir
 from bad_scans import scan_png
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -22,22 +21,6 @@ from test_app import APP, CANNED, FAKE_KEY, TIMEOUT, assert_analysed, texts, upl
 
 from mri_course.explain import OFFLINE_HEADING, RetryPolicy
 from mri_course.testing.gemini_server import UNAVAILABLE, GeminiStub, answer_reply, error_reply
-
-
-@pytest.fixture
-def app_env(monkeypatch):
-    """The app's settings as in ``test_app.py``: the fast models, no dataset, no Gemini."""
-    monkeypatch.setenv("MRI_COURSE_PROFILE", "fast")
-    monkeypatch.setenv("MRI_COURSE_MODELS", str(fast_models_dir()))
-    for name in (
-        "MRI_COURSE_DATA",
-        "GEMINI_API_KEY",
-        "GOOGLE_API_KEY",
-        "MRI_COURSE_GEMINI_BASE_URL",
-        "MRI_COURSE_GEMINI_TIMEOUT",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
 
 
 @pytest.fixture
