@@ -1,22 +1,29 @@
-"""The mitigations, measured: the shipped CNN against a candidate trained against shortcuts.
+"""The mitigations, measured: the CNN shipped before them against candidates trained against
+shortcuts.
 
+    git show 9558fab:mri_course/shipped/compact_cnn.keras > models/cnn_light.keras  # (1)
     mri-course train cnn --profile cpu --epochs 60 --augmentation robust --balance-planes \\
         --name cnn_robust
-    python benchmarks/mitigation_report.py [--candidate models/cnn_robust.keras]
-                                           [--out benchmarks/results/mitigation_report]
+    mri-course train cnn --profile cpu --epochs 70 --augmentation framed --head-crop \\
+        --balance-planes --name cnn_framed
+    python benchmarks/mitigation_report.py --before models/cnn_light.keras \\
+        --candidate models/cnn_robust.keras --candidate models/cnn_framed.keras
 
-Needs the real dataset (``MRI_COURSE_DATA``). Both models are scored the same way:
+(1) the CNN shipped before the mitigations, with its card and history beside it
+(``git show`` them too). Needs the real dataset (``MRI_COURSE_DATA``). Every model is
+scored the same way:
 
 1. **the choice, on validation**: plain accuracy, accuracy under the stress tests with a
-   target and four more (:mod:`mri_course.audit.stress`), accuracy per slice plane. The
-   candidate replaces the shipped model only if it is at least as accurate here and more
-   robust;
+   target and four more (:mod:`mri_course.audit.stress`), accuracy per slice plane. A
+   candidate may replace the model before only if it is at least as accurate here and
+   more robust under the two target perturbations; of those that may, the most accurate;
 2. **before and after on the rest**, each test scored once per model: official and clean
    test, the clean test under the same stress tests, and the MNI152 template's slices in
    three planes and three windows (truth ``notumor``).
 
-Writes ``<out>.md`` and ``<out>.json`` and prints the Markdown. About 10 minutes on 2 CPU
-cores.
+A model whose file (sha256) was measured in the previous report is not scored again: its
+figures are read back (``--again`` scores every model anew). Writes ``<out>.md`` and
+``<out>.json`` and prints the Markdown. About 10 minutes a model on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -36,7 +43,6 @@ from mri_course.data.decode import load_rgb
 from mri_course.data.locate import locate_dataset
 from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
-from mri_course.models.shipped import SHIPPED_CNN
 
 KEYS = (*TARGET_KEYS, "zoom_out_10", "rotation_20", "brightness_x1.3", "contrast_x0.6")
 """The stress tests scored: the two with a target, and four the shipped CNN lost more than
@@ -85,21 +91,32 @@ def mni152(model) -> dict:
     return found
 
 
-def measure(model_path: Path, splits, val_planes: list[str]) -> dict:
-    import keras
-
-    model = keras.models.load_model(model_path, compile=False)
+def card_facts(model_path: Path) -> dict:
+    """Where a model file is, its sha256, and how it was trained (from its card)."""
     card_file = model_path.with_suffix(".card.json")
     card = json.loads(card_file.read_text()) if card_file.exists() else {}
+    training = card.get("training", {})
+    return {
+        "model": str(model_path),
+        "sha256": sha256_of_file(model_path),
+        "command": training.get("command"),
+        "recipe": training.get("recipe", {}),
+        "training_minutes": round(training.get("wall_time_seconds", 0) / 60, 1),
+    }
+
+
+def measure(model_path: Path, splits, val_planes: list[str]) -> dict:
+    """Every figure of the report for one model."""
+    import keras
+
+    import mri_course.models  # noqa: F401  (registers the course's own layers)
+
+    model = keras.models.load_model(model_path, compile=False)
     names, val_predicted, val_labels = stressed(model, splits.val)
     _, test_predicted, test_labels = stressed(model, splits.test)
     clean_names = {r.relpath for r in splits.clean_test}
     clean = np.array([r.relpath in clean_names for r in splits.test])
     return {
-        "model": str(model_path),
-        "sha256": sha256_of_file(model_path),
-        "command": card.get("training", {}).get("command"),
-        "training_minutes": round(card.get("training", {}).get("wall_time_seconds", 0) / 60, 1),
         "labels": names,
         "validation": scores(val_predicted, val_labels, names, planes=val_planes),
         "official_test": scores(test_predicted, test_labels, names)["accuracy"],
@@ -116,103 +133,152 @@ def _points(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
+def describe(entry: dict) -> str:
+    """What a model's training did against shortcuts, read from its card's recipe."""
+    recipe = entry["recipe"]
+    parts = [f"`{recipe.get('augmentation', '?')}` augmentation (`make_augmentation`)"]
+    if recipe.get("head_crop"):
+        parts.append("a `HeadCrop` layer that zooms each scan to its head")
+    if recipe.get("repeated_train_images"):
+        parts.append(
+            f"{recipe['repeated_train_images']} extra showings of the rare planes of each "
+            "class per epoch (`plane_balancing_repeats`)"
+        )
+    return ", ".join(parts)
+
+
 def to_markdown(report: dict) -> str:
-    before, after = report["shipped"], report["candidate"]
-    vb, va = before["validation"], after["validation"]
-    labels = before["labels"]
+    models = report["models"]
+    names = list(models)
+    labels = models[names[0]]["labels"]
+    header = "| | " + " | ".join(names) + " |"
+    rule = "|---|" + "---:|" * len(names)
+    vals = [models[n]["validation"] for n in names]
     lines = [
-        "# Mitigations, measured: the shipped CNN and a candidate trained against shortcuts",
+        "# Mitigations, measured: the CNN before them and candidates trained against shortcuts",
         "",
         f"Produced by `python benchmarks/mitigation_report.py` on {report['machine']}.",
         "",
-        f"* **shipped**: `{before['model']}` (sha256 `{before['sha256'][:12]}`), trained by "
-        f"`{before['command']}` in {before['training_minutes']} minutes, light augmentation "
-        "(left-right flips).",
-        f"* **candidate**: `{after['model']}` (sha256 `{after['sha256'][:12]}`), trained by "
-        f"`{after['command']}` in {after['training_minutes']} minutes: random resized crops, "
-        "tilts, contrast and gain (`make_augmentation(seed, 'robust')`), and the rare planes "
-        "of each class shown up to 4 times per epoch (`plane_balancing_repeats`).",
+        *(
+            f"* **{n}**: `{m['model']}` (sha256 `{m['sha256'][:12]}`), trained by "
+            f"`{m['command']}` in {m['training_minutes']} minutes: {describe(m)}."
+            for n, m in models.items()
+        ),
         "",
         f"**Decision: {report['decision']}**",
         "",
         "## 1. The choice, on validation",
         "",
-        f"{vb['images']} validation scans (the course split of `Training/`).",
+        f"{vals[0]['images']} validation scans (the course split of `Training/`).",
         "",
-        "| | shipped | candidate |",
-        "|---|---:|---:|",
-        f"| plain | {_pct(vb['accuracy'])} | {_pct(va['accuracy'])} |",
-        *(f"| {labels[k]} | {_pct(vb[k])} | {_pct(va[k])} |" for k in KEYS),
+        header,
+        rule,
+        "| plain | " + " | ".join(_pct(v["accuracy"]) for v in vals) + " |",
+        *(f"| {labels[k]} | " + " | ".join(_pct(v[k]) for v in vals) + " |" for k in KEYS),
         *(
-            f"| {plane} scans only ({vb['per_plane'][plane]['images']}) | "
-            f"{_pct(vb['per_plane'][plane]['accuracy'])} | "
-            f"{_pct(va['per_plane'][plane]['accuracy'])} |"
+            f"| {plane} scans only ({vals[0]['per_plane'][plane]['images']}) | "
+            + " | ".join(_pct(v["per_plane"][plane]["accuracy"]) for v in vals)
+            + " |"
             for plane in PLANES
         ),
         "",
         "## 2. Before and after, each test scored once per model",
         "",
-        "| | shipped | candidate | target |",
-        "|---|---:|---:|---|",
-        f"| official test | {_pct(before['official_test'])} | {_pct(after['official_test'])} "
-        "| ≥ 98.0% |",
-        f"| clean test | {_pct(before['clean_test']['accuracy'])} | "
-        f"{_pct(after['clean_test']['accuracy'])} | ≥ 97.5% |",
+        header + " target |",
+        rule + "---|",
+        "| official test | "
+        + " | ".join(_pct(models[n]["official_test"]) for n in names)
+        + " | ≥ 98.0% |",
+        "| clean test | "
+        + " | ".join(_pct(models[n]["clean_test"]["accuracy"]) for n in names)
+        + " | ≥ 97.5% |",
     ]
     for key in KEYS:
         target = "≥ -2.0 points" if key in TARGET_KEYS else ""
-        cb, ca = before["clean_test"], after["clean_test"]
+        cells = [models[n]["clean_test"] for n in names]
         lines.append(
-            f"| clean test, {labels[key]} | {_pct(cb[key])} ({_points(cb[key] - cb['accuracy'])}) "
-            f"| {_pct(ca[key])} ({_points(ca[key] - ca['accuracy'])}) | {target} |"
+            f"| clean test, {labels[key]} | "
+            + " | ".join(f"{_pct(c[key])} ({_points(c[key] - c['accuracy'])})" for c in cells)
+            + f" | {target} |"
         )
     for window in WINDOWS:
         for plane in PLANES:
-            b, a = before["mni152"][window][plane], after["mni152"][window][plane]
             target = "≥ 95%" if (window, plane) == ("full", "axial") else "reported"
+            cells = [models[n]["mni152"][window][plane] for n in names]
             lines.append(
                 f"| MNI152 {window} window, {plane}: called notumor (wrong at ≥ 90%) | "
-                f"{_pct(b['notumor'])} ({b['wrong_confident']}) | {_pct(a['notumor'])} "
-                f"({a['wrong_confident']}) | {target} |"
+                + " | ".join(f"{_pct(c['notumor'])} ({c['wrong_confident']})" for c in cells)
+                + f" | {target} |"
             )
     return "\n".join(lines) + "\n"
 
 
-def decide(shipped: dict, candidate: dict) -> str:
+def may_replace(before: dict, candidate: dict) -> list[str]:
     """The rule stated before the numbers: at least as accurate on validation, and more
-    robust on validation under the two target perturbations."""
-    vs, vc = shipped["validation"], candidate["validation"]
-    accurate = vc["accuracy"] >= vs["accuracy"]
-    robust = all(vc[k] - vc["accuracy"] > vs[k] - vs["accuracy"] for k in TARGET_KEYS)
-    if accurate and robust:
-        return "the candidate is at least as accurate on validation and more robust: ship it."
-    why = [] if accurate else ["less accurate on validation"]
-    why += [] if robust else ["not more robust on validation under the target perturbations"]
-    return f"the shipped CNN stays: the candidate is {' and '.join(why)}."
+    robust on validation under the two target perturbations. Returns what fails (none:
+    it may)."""
+    vb, vc = before["validation"], candidate["validation"]
+    why = [] if vc["accuracy"] >= vb["accuracy"] else ["less accurate on validation"]
+    if not all(vc[k] - vc["accuracy"] > vb[k] - vb["accuracy"] for k in TARGET_KEYS):
+        why.append("not more robust on validation under the target perturbations")
+    return why
+
+
+def decide(models: dict) -> str:
+    """Which model ships: of the candidates that may replace the first model, the most
+    accurate on validation; the first model if none may."""
+    first, *candidates = models
+    verdicts = {name: may_replace(models[first], models[name]) for name in candidates}
+    passing = [name for name in candidates if not verdicts[name]]
+    failing = "; ".join(f"{name} is {' and '.join(why)}" for name, why in verdicts.items() if why)
+    if passing:
+        best = max(passing, key=lambda name: models[name]["validation"]["accuracy"])
+        return f"{best} ships: at least as accurate on validation as {first} and more robust." + (
+            f" ({failing}.)" if failing else ""
+        )
+    return f"{first} stays: {failing}."
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidate", type=Path, default=Path("models/cnn_robust.keras"))
-    parser.add_argument("--shipped", type=Path, default=SHIPPED_CNN)
+    parser.add_argument("--before", type=Path, default=Path("models/cnn_light.keras"))
+    parser.add_argument("--candidate", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/mitigation_report"))
+    parser.add_argument("--again", action="store_true", help="score every model anew")
     args = parser.parse_args()
     settings = load_settings().with_profile("cpu")
     if settings.data_dir is None:
         raise SystemExit("set MRI_COURSE_DATA to the Kaggle dataset folder: this scores real scans")
+    for path in (args.before, *args.candidate):
+        if not path.is_file():
+            raise SystemExit(
+                f"no model file {path}: see this script's docstring for how to make it"
+            )
     survey = survey_dataset(locate_dataset(settings=settings), settings.cache_dir, progress=False)
     splits = survey.splits(settings.profile.val_fraction, settings.seed)
     val_planes = planes_of(splits.val)
-    report = {
-        "machine": platform.platform(),
-        "shipped": measure(args.shipped, splits, val_planes),
-        "candidate": measure(args.candidate, splits, val_planes),
-    }
-    report["decision"] = decide(report["shipped"], report["candidate"])
+    known = {} if args.again else measured_before(args.out.with_suffix(".json"))
+    models = {}
+    for path in (args.before, *args.candidate):
+        facts = card_facts(path)
+        figures = known.get(facts["sha256"]) or measure(path, splits, val_planes)
+        models[path.stem] = {**figures, **facts}
+    report = {"machine": platform.platform(), "models": models, "decision": decide(models)}
     markdown = to_markdown(report)
     atomic_write_text(args.out.with_suffix(".json"), json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.out.with_suffix(".md"), markdown)
     print(markdown)
+
+
+def measured_before(path: Path) -> dict[str, dict]:
+    """The figures of each model file (by sha256) in a previous report, if any."""
+    if not path.exists():
+        return {}
+    report = json.loads(path.read_text())
+    entries = report.get("models") or {
+        k: report[k] for k in ("shipped", "candidate") if k in report
+    }
+    return {entry["sha256"]: entry for entry in entries.values()}
 
 
 if __name__ == "__main__":
