@@ -9,9 +9,12 @@ shortcuts.
     python benchmarks/mitigation_report.py --before models/cnn_light.keras \\
         --candidate models/cnn_robust.keras --candidate models/cnn_framed.keras
 
-(1) the CNN shipped before the mitigations, with its card and history beside it
-(``git show`` them too). Needs the real dataset (``MRI_COURSE_DATA``). Every model is
-scored the same way:
+(1) the CNN shipped before the mitigations; its card goes beside it the same way, as
+``models/cnn_light.card.json`` (the report reads the command and recipe from it). The
+candidates' cards record ``--ship``: they were trained in a separate checkout, whose
+shipped files they replaced; the course's shipped CNN was not. Run from the repository
+root with the default models folder, or give the paths. Needs the real dataset
+(``MRI_COURSE_DATA``). Every model is scored the same way:
 
 1. **the choice, on validation**: plain accuracy, accuracy under the stress tests with a
    target and four more (:mod:`mri_course.audit.stress`), accuracy per slice plane. A
@@ -165,6 +168,11 @@ def to_markdown(report: dict) -> str:
             for n, m in models.items()
         ),
         "",
+        "Rule, written before the numbers: a candidate may replace the first model if it is at "
+        "least as accurate on validation and, under each target perturbation (15% crop, 10 "
+        "degree turn), loses less of its own validation accuracy than the first model does; "
+        "of those that may, the most accurate ships.",
+        "",
         f"**Decision: {report['decision']}**",
         "",
         "## 1. The choice, on validation",
@@ -240,10 +248,22 @@ def decide(models: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", type=Path, default=Path("models/cnn_light.keras"))
-    parser.add_argument("--candidate", type=Path, action="append", required=True)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/mitigation_report"))
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=Path("models/cnn_light.keras"),
+        help="the model the candidates are measured against (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--candidate", type=Path, action="append", required=True, help="a candidate (repeat)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/results/mitigation_report"),
+        help="where to write .md and .json (default: %(default)s, the committed report)",
+    )
     parser.add_argument("--again", action="store_true", help="score every model anew")
     args = parser.parse_args()
     settings = load_settings().with_profile("cpu")

@@ -77,6 +77,11 @@ def test_a_model_with_the_layer_saves_and_loads_with_the_same_answers(tmp_path):
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
 
 
+def test_an_image_without_a_batch_axis_is_refused_in_words():
+    with pytest.raises(ValueError, match="add a batch axis"):
+        HeadCrop()(np.zeros((32, 32, 3), "float32"))
+
+
 @pytest.mark.parametrize(
     "settings, named",
     [

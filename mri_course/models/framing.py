@@ -27,8 +27,9 @@ class HeadCrop(keras.layers.Layer):
     """Zoom each image to the smallest square, centred on the head, that holds all of it.
 
     The head is what is brighter than ``threshold`` times the image's brightest pixel; rows
-    and columns count as head when more than ``min_share`` of their pixels are, so a stray
-    bright speck or a letter in a corner does not stretch the box much. The box is widened
+    and columns count as head when more than ``min_share`` of their pixels are, so a speck
+    narrower than that is ignored; a wider bright mark, such as a label burnt into a
+    corner, does stretch the box (the zoom is then smaller, never wrong). The box is widened
     by ``margin`` on each side, made square (its longer side), and resampled bilinearly to
     the input size; whatever falls outside the image is black, like the background. A
     blank image keeps its frame, and a box under ``min_side`` of the frame is widened to
@@ -76,6 +77,11 @@ class HeadCrop(keras.layers.Layer):
         return centre_y - side / 2, centre_x - side / 2, side
 
     def call(self, images):
+        if len(images.shape) != 4:
+            raise ValueError(
+                f"HeadCrop takes a batch of images (batch, height, width, channels), got shape "
+                f"{tuple(images.shape)}: add a batch axis, e.g. images[None]"
+            )
         images = ops.cast(images, self.compute_dtype)
         height, width = images.shape[1], images.shape[2]
         top, left, side = self.head_boxes(images)
