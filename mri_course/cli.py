@@ -180,7 +180,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if scores.get("images"):
             print(f"  {subset:<11} accuracy {scores['accuracy']:.4f} on {scores['images']} images")
     training = result.card["training"]
-    print(f"  {training['epochs_run']} epochs in {training['wall_time_seconds'] / 60:.1f} min")
+    epochs = training["epochs_run"]
+    minutes = training["wall_time_seconds"] / 60
+    print(f"  {epochs} epoch{'s' if epochs != 1 else ''} in {minutes:.1f} min")
     return 0
 
 
@@ -224,8 +226,11 @@ def _model_to_evaluate(spec: str, settings):
     path = Path(spec)
     if path.suffix != ".keras" or not path.is_file():
         keys = ", ".join(entry.key for entry in course_models(settings))
+        named = settings.models_dir / f"{path.name}.keras"
+        hint = f"; did you mean {named}?" if path.suffix == "" and named.is_file() else ""
         raise FileNotFoundError(
-            f"{spec!r} is neither a model file (.keras) nor one of the course's models ({keys})"
+            f"{spec!r} is neither a model file (.keras) nor one of the course's models "
+            f"({keys}){hint}"
         )
     import keras
 

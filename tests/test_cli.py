@@ -156,3 +156,12 @@ def test_train_a_cnn_that_crops_to_the_head(tmp_path, monkeypatch, capsys):
     assert model.layers[1].name == "head_crop"
     assert main(["train", "brief_cnn", "--head-crop"]) == 2
     assert "--head-crop is for the compact CNN" in capsys.readouterr().err
+
+
+def test_audit_points_to_the_file_of_a_model_named_without_its_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MRI_COURSE_MODELS", str(tmp_path))
+    (tmp_path / "mine.keras").write_bytes(b"")
+    assert main(["audit", "mine", "--only", "mni152"]) == 2
+    assert f"did you mean {tmp_path / 'mine.keras'}?" in capsys.readouterr().err
+    assert main(["audit", "other", "--only", "mni152"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
