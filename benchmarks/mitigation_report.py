@@ -294,10 +294,7 @@ def measured_before(path: Path) -> dict[str, dict]:
     """The figures of each model file (by sha256) in a previous report, if any."""
     if not path.exists():
         return {}
-    report = json.loads(path.read_text())
-    entries = report.get("models") or {
-        k: report[k] for k in ("shipped", "candidate") if k in report
-    }
+    entries = json.loads(path.read_text()).get("models", {})
     return {entry["sha256"]: entry for entry in entries.values()}
 
 

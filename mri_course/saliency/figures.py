@@ -75,9 +75,6 @@ def method_comparison(
     return figure
 
 
-outline_comparison = method_comparison  # lesson 07's name for it when it passes an outline
-
-
 def mask_comparison(images: Sequence[np.ndarray]) -> Figure:
     """Each scan with the brief's fixed circle (red) and the brain found in it (green)."""
     figure, axes = plt.subplots(1, len(images), figsize=(2.6 * len(images), 3.0))
