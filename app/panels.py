@@ -126,7 +126,7 @@ def scan_and_overlay(analysis: ScanAnalysis) -> None:
     left, right = st.columns(2)
     left.image(
         analysis.scan,
-        caption=f"The scan as the model sees it ({size} x {size} px)",
+        caption=f"The scan as the model takes it ({size} x {size} px)",
         width=SHOWN_SIDE,
     )
     right.image(

@@ -93,3 +93,36 @@ def test_an_image_without_a_batch_axis_is_refused_in_words():
 def test_bad_settings_are_refused_by_name(settings, named):
     with pytest.raises(ValueError, match=named):
         HeadCrop(**settings)
+
+
+def test_a_map_of_the_zoomed_image_moves_back_onto_the_image_as_given():
+    """to_input_frame undoes the zoom: a smooth image inside the head's box comes back where
+    it was, and what the network never saw (outside the box) is 0."""
+    image = np.zeros((1, 128, 128, 3), "float32")
+    y, x = np.mgrid[32:96, 32:96]
+    image[0, 32:96, 32:96] = (60 + y + x)[..., None]  # a smooth ramp: bilinear is exact
+    layer = HeadCrop(margin=0.0)
+    zoomed = np.asarray(layer(image))[..., 0]
+    back = np.asarray(layer.to_input_frame(zoomed, image))
+    assert back.shape == (1, 128, 128)
+    np.testing.assert_allclose(back[0, 34:94, 34:94], image[0, 34:94, 34:94, 0], atol=0.05)
+    assert np.abs(back[0, :30]).max() == 0 and np.abs(back[0, :, 98:]).max() == 0
+
+
+def test_grad_cam_of_a_head_cropping_model_lies_on_the_image_as_given():
+    """Grad-CAM's feature maps see the zoomed head: its map must be moved back. Compared
+    with the same network fed the zoomed image by hand, whose map is then moved back."""
+    from mri_course.models.framing import head_crop_of
+    from mri_course.saliency.maps import gradcam_map
+
+    cropping = build_compact_cnn(64, widths=(4, 8), head_crop=True)
+    plain = build_compact_cnn(64, widths=(4, 8))
+    plain.set_weights(cropping.get_weights())
+    images = np.stack([head(64, 14, 11, centre=(20, 40)), head(64, 20, 16)])
+    layer = head_crop_of(cropping)
+    assert layer is not None and head_crop_of(plain) is None
+    zoomed = np.asarray(layer(images))
+    expected = layer.to_input_frame(gradcam_map(plain, zoomed, [0, 2]), images)
+    got = gradcam_map(cropping, images, [0, 2]).numpy()
+    np.testing.assert_allclose(got, np.asarray(expected), atol=1e-4 * np.abs(got).max())
+    assert np.abs(got[0, 40:]).max() == 0  # the first head sits in the top rows

@@ -132,7 +132,7 @@ class ScanAnalysis:
 
     Attributes:
         model_name: the model's name, e.g. ``"cnn_cpu"`` (for the report and the prompt).
-        scan: the scan as the model sees it, ``uint8`` ``(size, size, 3)``: fitted into the
+        scan: the scan as the model takes it, ``uint8`` ``(size, size, 3)``: fitted into the
             model's square input and padded with black, as in training.
         probabilities: the softmax output ``(4,)``, in ``CLASS_NAMES`` order.
         saliency: the map of the predicted class by the chosen method.

@@ -12,8 +12,10 @@ It is a layer of the model rather than a step of the input pipeline so that the 
 ``.keras`` file still takes the whole decoded image, fitted to its input size: the app, the
 evaluation and the audits feed it exactly what they feed any other model.
 
-A CNN trained with it (``mri-course train cnn --head-crop --augmentation framed``) is
-measured against the shipped one in ``benchmarks/results/mitigation_report.md``.
+The shipped CNN has it as its first layer (``mri-course train cnn --head-crop --augmentation
+framed --balance-planes``). ``benchmarks/results/mitigation_report.md`` measures it against
+the CNN shipped before, and against one trained with the layer but light augmentation:
+the layer alone does not buy the robustness, the augmentation that goes with it does.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ class HeadCrop(keras.layers.Layer):
 
     Only zooming in happens: the box never exceeds the frame, so no detail is thrown away
     by shrinking, and an image whose head already fills its frame passes through unchanged.
-    Gradients flow to the pixels (the box itself is a step function of them), so saliency
-    maps of a model with this layer are in the coordinates of the image it was given.
+    Gradients flow to the pixels (the box itself is a step function of them), so gradient
+    maps of a model with this layer are in the coordinates of the image it was given. Maps
+    drawn on the zoomed image, such as Grad-CAM's, are moved back by
+    :meth:`to_input_frame`.
     """
 
     def __init__(
@@ -83,26 +87,31 @@ class HeadCrop(keras.layers.Layer):
                 f"{tuple(images.shape)}: add a batch axis, e.g. images[None]"
             )
         images = ops.cast(images, self.compute_dtype)
-        height, width = images.shape[1], images.shape[2]
         top, left, side = self.head_boxes(images)
-        scale_y, scale_x = side / height, side / width
+        scale_y, scale_x = side / images.shape[1], side / images.shape[2]
         # Output pixel centre (x + 0.5) maps to left + (x + 0.5) * scale in the input, whose
         # pixel centres sit at index + 0.5: hence the half-pixel terms.
-        zero = ops.zeros_like(side)
-        transform = ops.stack(
-            [
-                scale_x,
-                zero,
-                left + 0.5 * scale_x - 0.5,
-                zero,
-                scale_y,
-                top + 0.5 * scale_y - 0.5,
-                zero,
-                zero,
-            ],
-            axis=1,
+        return _resample(
+            images, scale_x, scale_y, left + 0.5 * scale_x - 0.5, top + 0.5 * scale_y - 0.5
         )
-        return ops.image.affine_transform(images, transform, fill_mode="constant")
+
+    def to_input_frame(self, maps, images):
+        """Maps ``(n, height, width)`` drawn on this layer's output, moved back into the
+        frame of ``images``, the batch it zoomed: Grad-CAM's feature maps see the zoomed
+        head, the overlay shows the image as given. Outside the head's square the map is 0:
+        the network never saw that part."""
+        images = ops.cast(images, self.compute_dtype)
+        top, left, side = self.head_boxes(images)
+        scale_y, scale_x = side / images.shape[1], side / images.shape[2]
+        # The inverse of call's mapping: input pixel u came from output (u + 0.5 - left) / scale.
+        maps = ops.cast(maps, self.compute_dtype)[..., None]
+        return _resample(
+            maps,
+            1 / scale_x,
+            1 / scale_y,
+            (0.5 - left) / scale_x - 0.5,
+            (0.5 - top) / scale_y - 0.5,
+        )[..., 0]
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -115,6 +124,23 @@ class HeadCrop(keras.layers.Layer):
             "margin": self.margin,
             "min_side": self.min_side,
         }
+
+
+def _resample(images, scale_x, scale_y, shift_x, shift_y):
+    """Bilinear resampling of a batch: output pixel (y, x) reads the input at
+    (scale_y * y + shift_y, scale_x * x + shift_x), one scale and shift per image; black
+    outside."""
+    zero = ops.zeros_like(scale_x)
+    transform = ops.stack([scale_x, zero, shift_x, zero, scale_y, shift_y, zero, zero], axis=1)
+    return ops.image.affine_transform(images, transform, fill_mode="constant")
+
+
+def head_crop_of(model) -> HeadCrop | None:
+    """The model's :class:`HeadCrop`, when it is the first layer after the input; else None."""
+    first = next(
+        (layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)), None
+    )
+    return first if isinstance(first, HeadCrop) else None
 
 
 def _first_and_last(inside, length: int):

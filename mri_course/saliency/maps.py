@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras import ops
 
 from mri_course.models.cnn import last_conv_layer_name
+from mri_course.models.framing import head_crop_of
 from mri_course.saliency.names import METHODS
 from mri_course.saliency.overlay import SaliencyMap
 
@@ -188,12 +189,17 @@ def gradcam_map(
     """Grad-CAM (Selvaraju et al., 2017): the channels of the last feature maps, which still
     know *where* (a coarse grid) and already *what*, weighed by
     :func:`gradcam_channel_weights` and added up; the positive part, enlarged bilinearly to
-    maps ``(n, height, width)``. ``layer_name`` defaults to the last convolutional layer."""
+    maps ``(n, height, width)``. ``layer_name`` defaults to the last convolutional layer.
+
+    A model that zooms to the head first (:class:`~mri_course.models.framing.HeadCrop`)
+    has feature maps of the zoomed image; the map is moved back onto the image as given."""
     images = tf.convert_to_tensor(images, dtype=tf.float32)
     layer_name = layer_name or last_conv_layer_name(model)
     feature_maps, weights = gradcam_channel_weights(model, images, class_indices, layer_name)
     coarse = tf.nn.relu(tf.einsum("nhwc,nc->nhw", feature_maps, weights))
-    return tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")[..., 0]
+    maps = tf.image.resize(coarse[..., tf.newaxis], tf.shape(images)[1:3], "bilinear")[..., 0]
+    head_crop = head_crop_of(model)
+    return maps if head_crop is None else head_crop.to_input_frame(maps, images)
 
 
 # Each method's raw maps: (model, images, class_indices) -> (n, height, width)
