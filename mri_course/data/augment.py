@@ -55,15 +55,15 @@ def make_augmentation(seed: int, strength: str = "full") -> keras.Sequential:
       (``benchmarks/results/stress_report.md``): random resized crops (a zoom of each axis
       on its own, 25% in to 20% out, and a shift of up to 6%, so framing and aspect vary as
       they do between the dataset's sources), tilts up to 18 degrees, contrast about the
-      mean and a gain that keeps black black (:class:`RandomGain`). Tried against
-      the shipped CNN in a 60-epoch CPU run, it lost accuracy on validation, so the
-      shipped CNN keeps ``"light"``: ``benchmarks/results/mitigation_report.md``.
+      mean and a gain that keeps black black (:class:`RandomGain`). Tried in a 60-epoch
+      CPU run, it lost accuracy on validation: ``benchmarks/results/mitigation_report.md``.
     * ``"framed"``: for a model that zooms to the head itself
       (:class:`~mri_course.models.framing.HeadCrop`), which undoes any zoom out or shift:
       left-right flips, tilts up to 11 degrees, zooms in up to 20% (a crop that cuts into
       the head) and a gain that keeps black black. No contrast change: it greys the
-      background; the model trained so loses more to a flatter window than the shipped
-      CNN. Tried with the layer in a 70-epoch CPU run, in the same report.
+      background; the model trained so loses more to a flatter window than one trained
+      with ``"light"``. The shipped CNN is trained so, with the layer, in a 70-epoch CPU
+      run; the same report shows the layer with ``"light"`` instead.
     * ``"none"``: the images as they are.
 
     The course's CNN learns faster with ``"light"`` in a CPU-sized run of a dozen epochs,

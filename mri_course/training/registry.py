@@ -68,7 +68,8 @@ def course_models(settings: Settings) -> list[ModelEntry]:
             "shipped_cnn",
             "Compact CNN (shipped with the course)",
             SHIPPED_CNN,
-            "mri-course train cnn --profile cpu --epochs 80 --ship",
+            "mri-course train cnn --profile cpu --epochs 70 --augmentation framed --head-crop "
+            "--balance-planes --ship",
         ),
         ModelEntry(
             "cnn",
