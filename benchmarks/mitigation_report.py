@@ -14,10 +14,12 @@ shortcuts.
 
 (1) the CNN shipped before the mitigations; its card goes beside it the same way, as
 ``models/cnn_light.card.json`` (the report reads the command and recipe from it). The
-candidates' cards record ``--ship``: they were trained in a separate checkout, whose
-shipped files they replaced; the course's shipped CNN was not. Run from the repository
-root with the default models folder, or give the paths. Needs the real dataset
-(``MRI_COURSE_DATA``). Every model is scored the same way:
+first candidates' cards record ``--ship``: they were trained in a separate checkout, whose
+shipped files they replaced. ``cnn_framed`` is now the course's shipped CNN: the shipped
+file is its copy without the optimizer's state (``models.shipped.for_inference``), the
+same weights under another sha256. Run from the repository root with the default models
+folder, or give the paths. Needs the real dataset (``MRI_COURSE_DATA``). Every model is
+scored the same way:
 
 1. **the choice, on validation**: plain accuracy, accuracy under the stress tests with a
    target and four more (:mod:`mri_course.audit.stress`), accuracy per slice plane. A
@@ -45,29 +47,36 @@ import numpy as np
 from mri_course import load_settings
 from mri_course.audit.mni152 import CONFIDENT, WINDOWS, score_planes
 from mri_course.audit.planes import PLANES, planes_of
-from mri_course.audit.stress import TARGET_KEYS, default_perturbations, predict_perturbed
+from mri_course.audit.stress import (
+    TARGET_KEYS,
+    TARGET_POINTS,
+    default_perturbations,
+    predict_perturbed,
+)
 from mri_course.data.decode import load_rgb
 from mri_course.data.locate import locate_dataset
 from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
 
 KEYS = (*TARGET_KEYS, "zoom_out_10", "rotation_20", "brightness_x1.3", "contrast_x0.6")
-"""The stress tests scored: the two with a target, and four the shipped CNN lost more than
-4 points to on the clean test (``stress_report.md``)."""
+"""The stress tests scored: the two with a target, and four the CNN shipped before the
+mitigations lost more than 4 points to on the clean test
+(``stress_report_before_mitigation.md``)."""
 
-ROBUSTNESS_TOLERANCE = 0.02
+ROBUSTNESS_TOLERANCE = TARGET_POINTS / 100
 """The most validation accuracy a candidate may lose to each target perturbation: the
-issue's robustness target for the shipped CNN (2 points on the clean test), checked where
-choices are made."""
+course's robustness target for the shipped CNN on the clean test, checked where choices
+are made."""
 
 RULE = (
     "a candidate may replace the first model if it is at least as accurate on validation "
-    "and loses at most 2 points of its validation accuracy under each target perturbation "
-    "(15% crop, 10 degree turn); of those that may, the most accurate ships. History: the "
-    "first rule, written before any candidate, asked for a smaller loss than the first "
-    "model's under both; cnn_framed failed it by one scan of 857 under the turn, which is "
-    "noise. The second clause became the issue's own target on 2026-12-02, after "
-    "cnn_framed's figures and before cnn_cropped was trained"
+    f"and loses at most {TARGET_POINTS:.0f} points of its validation accuracy under each "
+    "target perturbation (15% crop, 10 degree turn); of those that may, the most accurate "
+    "ships. History: the first rule, written before any candidate, asked for at least the "
+    "same accuracy and a smaller loss than the first model's under both; cnn_framed failed "
+    "it by one scan of 857 under the turn. On 2026-12-02, after cnn_framed's figures were "
+    "known and before cnn_cropped was trained, the second clause became the course's own "
+    "target, so cnn_framed passed a rule set after its figures"
 )
 """The rule that decides, with its history, printed in the report."""
 
@@ -219,7 +228,7 @@ def to_markdown(report: dict) -> str:
         + " | ≥ 97.5% |",
     ]
     for key in KEYS:
-        target = "≥ -2.0 points" if key in TARGET_KEYS else ""
+        target = f"≥ -{TARGET_POINTS:.1f} points" if key in TARGET_KEYS else ""
         cells = [models[n]["clean_test"] for n in names]
         lines.append(
             f"| clean test, {labels[key]} | "

@@ -25,16 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from mri_course import load_settings
-from mri_course.audit.stress import TARGET_KEYS, StressResult, run_stress
+from mri_course.audit.stress import TARGET_KEYS, TARGET_POINTS, StressResult, run_stress
 from mri_course.config import project_root
 from mri_course.data.locate import locate_dataset
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
-
-TARGET_POINTS = 2.0
-"""The course's target: a 15% border crop or a 10-degree rotation costs at most 2 points."""
 
 
 def _shown(path: Path) -> str:

@@ -109,6 +109,18 @@ def test_a_map_of_the_zoomed_image_moves_back_onto_the_image_as_given():
     assert np.abs(back[0, :30]).max() == 0 and np.abs(back[0, :, 98:]).max() == 0
 
 
+def test_the_round_trip_holds_for_an_off_centre_head_whose_box_leaves_the_frame():
+    """Default margin, a head against the right edge: its square reaches past the frame,
+    where the zoom reads black, and still the map comes back where the head is."""
+    image = np.zeros((1, 128, 128, 3), "float32")
+    y, x = np.mgrid[20:60, 70:128]
+    image[0, 20:60, 70:128] = (40 + 2 * y + x)[..., None]
+    layer = HeadCrop()
+    back = np.asarray(layer.to_input_frame(np.asarray(layer(image))[..., 0], image))
+    np.testing.assert_allclose(back[0, 23:57, 73:125], image[0, 23:57, 73:125, 0], atol=0.1)
+    assert np.abs(back[0, 64:]).max() == 0 and np.abs(back[0, :, :64]).max() == 0
+
+
 def test_grad_cam_of_a_head_cropping_model_lies_on_the_image_as_given():
     """Grad-CAM's feature maps see the zoomed head: its map must be moved back. Compared
     with the same network fed the zoomed image by hand, whose map is then moved back."""

@@ -6,8 +6,10 @@ Two kinds of evidence, both measured, never guessed:
   scans seen from the side (sagittal) or the front (coronal), only a few percent are
   healthy (:func:`healthy_share`, counted from the plane labels the course ships). A model
   can learn "side view, so tumour" from that. A tumour label on such a scan gets a caution
-  naming the share; a healthy brain from elsewhere seen from the side was called a tumour,
-  often with over 90% confidence (``benchmarks/results/mni152_report.md``).
+  naming the share. The CNN shipped before the mitigations called a healthy brain from
+  elsewhere seen from the side a tumour, often with over 90% confidence
+  (``benchmarks/results/mni152_report_before_mitigation.md``); the shipped CNN, trained
+  against it, rarely does (``mni152_report.md``), but any other model may.
 * **Fragility.** The same scan, its border cropped by 15% or turned by 10 degrees (the two
   stress tests the course sets a target for, ``benchmarks/results/stress_report.md``): an
   answer that changes under so small a change hangs on framing, not anatomy.

@@ -51,12 +51,13 @@ def make_augmentation(seed: int, strength: str = "full") -> keras.Sequential:
     * ``"full"``: also tilted, zoomed and re-windowed (contrast). Rotations and zooms fill
       with black, like the background, rather than reflecting the skull into the corners.
       No brightness shift: it would turn the black background gray, which no real scan has.
-    * ``"robust"``: what the stress tests showed the shipped CNN to lack
-      (``benchmarks/results/stress_report.md``): random resized crops (a zoom of each axis
-      on its own, 25% in to 20% out, and a shift of up to 6%, so framing and aspect vary as
-      they do between the dataset's sources), tilts up to 18 degrees, contrast about the
-      mean and a gain that keeps black black (:class:`RandomGain`). Tried in a 60-epoch
-      CPU run, it lost accuracy on validation: ``benchmarks/results/mitigation_report.md``.
+    * ``"robust"``: what the stress tests showed the CNN shipped before the mitigations to
+      lack (``benchmarks/results/stress_report_before_mitigation.md``): random resized
+      crops (a zoom of each axis on its own, 25% in to 20% out, and a shift of up to 6%, so
+      framing and aspect vary as they do between the dataset's sources), tilts up to 18
+      degrees, contrast about the mean and a gain that keeps black black
+      (:class:`RandomGain`). Tried in a 60-epoch CPU run, it lost accuracy on validation:
+      ``benchmarks/results/mitigation_report.md``.
     * ``"framed"``: for a model that zooms to the head itself
       (:class:`~mri_course.models.framing.HeadCrop`), which undoes any zoom out or shift:
       left-right flips, tilts up to 11 degrees, zooms in up to 20% (a crop that cuts into

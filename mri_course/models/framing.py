@@ -3,10 +3,10 @@
 The dataset's sources frame the head differently: the tumour scans (figshare) mostly fill
 their frame, the healthy ones (Br35H, SARTAJ) leave more black around it. A network can
 learn that margin instead of the anatomy, and then a scan cropped or padded differently
-changes its answer (``benchmarks/results/stress_report.md``: a 15% border crop costs the
-CNN trained without this layer far more than a rotation). :class:`HeadCrop` removes the
-margin before the network sees it, the same way for every image, so the framing no longer
-tells the classes apart.
+changes its answer (``benchmarks/results/stress_report_before_mitigation.md``: a 15%
+border crop cost the CNN shipped without this layer far more than a rotation).
+:class:`HeadCrop` removes the margin before the network sees it, the same way for every
+image, so the framing no longer tells the classes apart.
 
 It is a layer of the model rather than a step of the input pipeline so that the saved
 ``.keras`` file still takes the whole decoded image, fitted to its input size: the app, the
@@ -15,7 +15,8 @@ evaluation and the audits feed it exactly what they feed any other model.
 The shipped CNN has it as its first layer (``mri-course train cnn --head-crop --augmentation
 framed --balance-planes``). ``benchmarks/results/mitigation_report.md`` measures it against
 the CNN shipped before, and against one trained with the layer but light augmentation:
-the layer alone does not buy the robustness, the augmentation that goes with it does.
+the layer alone cuts the cost of a crop, not within the course's target, and calls healthy
+side views tumours; the ``"framed"`` augmentation does the rest.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ class HeadCrop(keras.layers.Layer):
         images = ops.cast(images, self.compute_dtype)
         top, left, side = self.head_boxes(images)
         scale_y, scale_x = side / images.shape[1], side / images.shape[2]
-        # The inverse of call's mapping: input pixel u came from output (u + 0.5 - left) / scale.
+        # The inverse of call's mapping: input index u reads the output at index
+        # (u + 0.5 - left) / scale - 0.5.
         maps = ops.cast(maps, self.compute_dtype)[..., None]
         return _resample(
             maps,
