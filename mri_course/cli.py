@@ -141,6 +141,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             print("mri-course: --head-crop is for the compact CNN (train cnn)", file=sys.stderr)
             return 2
         recipe = replace(recipe, head_crop=True)
+    if args.label_smoothing is not None:
+        if not 0 <= args.label_smoothing < 1:
+            print(
+                "mri-course: --label-smoothing must be at least 0 and below 1 (0.1 is usual), "
+                f"got {args.label_smoothing}",
+                file=sys.stderr,
+            )
+            return 2
+        recipe = replace(recipe, label_smoothing=args.label_smoothing)
     survey, repeats = _survey(args), None  # once: the run, the repeats and the calibration
     if args.balance_planes:
         from mri_course.audit.planes import plane_balancing_repeats
@@ -362,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--head-crop",
         action="store_true",
         help="cnn: zoom each scan to its head inside the model (mri_course.models.framing)",
+    )
+    trainer.add_argument(
+        "--label-smoothing",
+        type=float,
+        help="override the recipe's label smoothing: the share of each target spread over "
+        "the other classes (keras.losses.CategoricalCrossentropy)",
     )
     trainer.add_argument(
         "--balance-planes",

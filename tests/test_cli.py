@@ -148,14 +148,18 @@ def test_a_folder_that_cannot_be_written_is_named_before_any_work(command, tmp_p
 def test_train_a_cnn_that_crops_to_the_head(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MRI_COURSE_MODELS", str(tmp_path))
     options = ["--head-crop", "--augmentation", "framed", "--quiet", "--epochs", "1"]
-    assert main(["train", "cnn", *options, "--name", "framed"]) == 0
+    assert main(["train", "cnn", *options, "--label-smoothing", "0.1", "--name", "framed"]) == 0
     card = json.loads((tmp_path / "framed.card.json").read_text())
     assert card["training"]["recipe"]["head_crop"] is True
     assert card["training"]["recipe"]["augmentation"] == "framed"
+    assert card["training"]["recipe"]["label_smoothing"] == 0.1
+    assert "--label-smoothing 0.1" in card["training"]["command"]
     model = keras.models.load_model(tmp_path / "framed.keras", compile=False)
     assert model.layers[1].name == "head_crop"
     assert main(["train", "brief_cnn", "--head-crop"]) == 2
     assert "--head-crop is for the compact CNN" in capsys.readouterr().err
+    assert main(["train", "cnn", "--label-smoothing", "1.5"]) == 2
+    assert "--label-smoothing must be at least 0 and below 1" in capsys.readouterr().err
 
 
 def test_audit_points_to_the_file_of_a_model_named_without_its_path(tmp_path, monkeypatch, capsys):
