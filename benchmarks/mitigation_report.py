@@ -57,6 +57,7 @@ from mri_course.data.decode import load_rgb
 from mri_course.data.locate import locate_dataset
 from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
+from mri_course.training.save import checked_card
 
 KEYS = (*TARGET_KEYS, "zoom_out_10", "rotation_20", "brightness_x1.3", "contrast_x0.6")
 """The stress tests scored: the two with a target, and four the CNN shipped before the
@@ -124,10 +125,10 @@ def mni152(model) -> dict:
 
 
 def card_facts(model_path: Path) -> dict:
-    """Where a model file is, its sha256, and how it was trained (from its card)."""
-    card_file = model_path.with_suffix(".card.json")
-    card = json.loads(card_file.read_text()) if card_file.exists() else {}
-    training = card.get("training", {})
+    """Where a model file is, its sha256, and how it was trained (from its card, when the
+    card describes this very file)."""
+    card, _ = checked_card(model_path)
+    training = (card or {}).get("training", {})
     return {
         "model": str(model_path),
         "sha256": sha256_of_file(model_path),

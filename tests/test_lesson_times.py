@@ -6,25 +6,15 @@ use here, so a remeasurement that is not copied into the lessons (``lesson_times
 --sync``, then the generator) fails, and so does a figure edited by hand.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location(
-        "lesson_times", ROOT / "benchmarks" / "lesson_times.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-lesson_times = _benchmark_module()
+lesson_times = load_benchmark("lesson_times")
 RESULTS = json.loads((ROOT / "benchmarks" / "results" / "lesson_times.json").read_text())
 
 

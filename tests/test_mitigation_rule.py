@@ -4,22 +4,9 @@ It decides on validation figures alone; these tests feed it figures by hand, so 
 is seen to let a model through or stop it.
 """
 
-import importlib.util
-from pathlib import Path
+from benchmark_scripts import load_benchmark
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location(
-        "mitigation_report", ROOT / "benchmarks" / "mitigation_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-report = _benchmark_module()
+report = load_benchmark("mitigation_report")
 
 
 def model(accuracy: float, crop_loss: float, turn_loss: float) -> dict:

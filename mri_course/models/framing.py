@@ -81,6 +81,12 @@ class HeadCrop(keras.layers.Layer):
         centre_y, centre_x = (top + bottom) / 2, (left + right) / 2
         return centre_y - side / 2, centre_x - side / 2, side
 
+    def _zoom(self, images):
+        """Each image's square as its top and left edge and its scale along each axis: the
+        input pixels one output pixel spans."""
+        top, left, side = self.head_boxes(images)
+        return top, left, side / images.shape[1], side / images.shape[2]
+
     def call(self, images):
         if len(images.shape) != 4:
             raise ValueError(
@@ -88,8 +94,7 @@ class HeadCrop(keras.layers.Layer):
                 f"{tuple(images.shape)}: add a batch axis, e.g. images[None]"
             )
         images = ops.cast(images, self.compute_dtype)
-        top, left, side = self.head_boxes(images)
-        scale_y, scale_x = side / images.shape[1], side / images.shape[2]
+        top, left, scale_y, scale_x = self._zoom(images)
         # Output pixel centre (x + 0.5) maps to left + (x + 0.5) * scale in the input, whose
         # pixel centres sit at index + 0.5: hence the half-pixel terms.
         return _resample(
@@ -101,9 +106,7 @@ class HeadCrop(keras.layers.Layer):
         frame of ``images``, the batch it zoomed: Grad-CAM's feature maps see the zoomed
         head, the overlay shows the image as given. Outside the head's square the map is 0:
         the network never saw that part."""
-        images = ops.cast(images, self.compute_dtype)
-        top, left, side = self.head_boxes(images)
-        scale_y, scale_x = side / images.shape[1], side / images.shape[2]
+        top, left, scale_y, scale_x = self._zoom(ops.cast(images, self.compute_dtype))
         # The inverse of call's mapping: input index u reads the output at index
         # (u + 0.5 - left) / scale - 0.5.
         maps = ops.cast(maps, self.compute_dtype)[..., None]
