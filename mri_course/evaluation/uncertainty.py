@@ -84,8 +84,8 @@ def set_in_words(classes: Sequence[str]) -> str:
 
     An empty set (every class, the top one too, scores above its threshold: the model's
     answer is less typical than 95 in 100 of the calibration scans) is said as such rather
-    than hidden; for a model right about 98% of the time it is how a 95% set spends its 5%
-    (``benchmarks/results/calibration_report.md``).
+    than hidden; for a model right more often than 95 times in 100 it is how a 95% set spends
+    its 5% (``benchmarks/results/calibration_report.md``).
     """
     names = list(classes)
     if not names:
