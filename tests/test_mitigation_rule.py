@@ -56,6 +56,15 @@ def test_the_most_accurate_qualifying_candidate_ships():
     assert "fragile loses 3.0 points on validation to border_crop_15" in decision
 
 
+def test_a_later_candidate_must_beat_the_one_that_ships_not_tie_it():
+    shipping = model(0.982, crop_loss=0.001, turn_loss=0.007)
+    tie = model(0.982, crop_loss=0.0, turn_loss=0.0)
+    models = {"before": model(0.970, crop_loss=0.049, turn_loss=0.006)}
+    assert report.decide({**models, "shipping": shipping, "tie": tie}).startswith("shipping ")
+    better = model(0.983, crop_loss=0.0, turn_loss=0.0)
+    assert report.decide({**models, "shipping": shipping, "better": better}).startswith("better ")
+
+
 def test_the_first_model_stays_when_no_candidate_qualifies():
     models = {
         "before": model(0.970, crop_loss=0.049, turn_loss=0.006),
