@@ -17,7 +17,7 @@ shortcuts.
 (1) the CNN shipped before the mitigations; its card goes beside it the same way, as
 ``models/cnn_light.card.json`` (the report reads the command and recipe from it). The
 first candidates' cards record ``--ship``: they were trained in a separate checkout, whose
-shipped files they replaced. ``cnn_framed`` is now the course's shipped CNN: the shipped
+shipped files they replaced. ``cnn_smoothed`` is now the course's shipped CNN: the shipped
 file is its copy without the optimizer's state (``models.shipped.for_inference``), the
 same weights under another sha256. Run from the repository root with the default models
 folder, or give the paths. Needs the real dataset (``MRI_COURSE_DATA``). Every model is

@@ -1,18 +1,21 @@
 """How much smaller the softmax's gradient map is than the logit's: the figure of lesson 07.
 
     MRI_COURSE_DATA=../shared/data/brain-tumor-mri nice -n 19 \\
-        python benchmarks/softmax_logit_ratio.py [--scans 50] [--out benchmarks/results/...]
+        python benchmarks/softmax_logit_ratio.py [--scans 50] [--model PATH] [--out ...]
 
-For the shipped CNN and a fixed random sample of clean test scans (seed 42), the plain
-gradient map of the predicted class (``vanilla_gradient_map``: absolute gradient, largest
-of the three channels) is computed twice: of the softmax probability, as the brief does,
-and of the logit, the score before the softmax. For each scan the ratio of the two maps'
-magnitudes is kept, logit over softmax, both for the largest value of each map and for its
-mean; the report gives the median and the quartiles, with the model's confidence, and the
-rank correlation of the two maps (1: they order the pixels the same way).
+For the shipped CNN (or ``--model``, a saved ``.keras`` file) and a fixed random sample of
+clean test scans (seed 42), the plain gradient map of the predicted class
+(``vanilla_gradient_map``: absolute gradient, largest of the three channels) is computed
+twice: of the softmax probability, as the brief does, and of the logit, the score before the
+softmax. For each scan the ratio of the two maps' magnitudes is kept, logit over softmax,
+both for the largest value of each map and for its mean; the report gives the median and the
+quartiles, with the model's confidence, and the rank correlation of the two maps (1: they
+order the pixels the same way).
 
 Writes ``<out>.json`` and ``<out>.md`` (default ``benchmarks/results/softmax_logit_ratio``)
-and prints the Markdown.
+and prints the Markdown. ``softmax_logit_ratio_cnn_framed`` is the CNN shipped before label
+smoothing (``--model models/cnn_framed.keras``, see ``mitigation_report.py``): its softmax
+saturates, and the ratio with it.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from mri_course import load_settings
+from mri_course.config import project_root
 from mri_course.data import CLASS_NAMES, dataset_root, load_rgb, survey_dataset
 from mri_course.data.pipeline import prepare_pixels
-from mri_course.io import atomic_write_text
-from mri_course.models.shipped import SHIPPED_CNN, load_shipped_cnn
+from mri_course.io import atomic_write_text, sha256_of_file
+from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.saliency.maps import logit_model, vanilla_gradient_map
 
 SEED = 42
@@ -46,7 +50,15 @@ def quartiles(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def measure(scans: int) -> dict:
+def shown_path(path: Path) -> str:
+    """``path`` from the repository root when it lies inside it, else as given."""
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
+
+
+def measure(scans: int, model_path: Path) -> dict:
     settings = load_settings()
     if settings.profile.synthetic:
         raise SystemExit("Run with the real data: MRI_COURSE_PROFILE=cpu and MRI_COURSE_DATA.")
@@ -55,7 +67,11 @@ def measure(scans: int) -> dict:
     chosen = np.random.default_rng(SEED).choice(len(splits.clean_test), scans, replace=False)
     records = [splits.clean_test[i] for i in sorted(chosen)]
 
-    model = load_shipped_cnn()
+    import keras
+
+    import mri_course.models  # noqa: F401  (registers the course's own layers)
+
+    model = keras.models.load_model(model_path, compile=False)
     size = model.input_shape[1]
     images = np.stack([prepare_pixels(load_rgb(r.path), size) for r in records])
     probabilities = model.predict(images, verbose=0)
@@ -70,7 +86,8 @@ def measure(scans: int) -> dict:
     )
     confidence = probabilities.max(axis=1)
     return {
-        "model": str(SHIPPED_CNN.relative_to(SHIPPED_CNN.parents[2])),
+        "model": shown_path(model_path),
+        "sha256": sha256_of_file(model_path),
         "image_size": size,
         "scans": scans,
         "sample": f"{scans} clean test scans drawn with numpy seed {SEED}",
@@ -106,7 +123,8 @@ def markdown(result: dict) -> str:
         [
             "# Softmax against logit: the size of the gradient map",
             "",
-            f"`benchmarks/softmax_logit_ratio.py`: the shipped CNN ({result['image_size']} px), "
+            f"`benchmarks/softmax_logit_ratio.py`: `{result['model']}` ({result['image_size']} px, "
+            f"sha256 `{result['sha256'][:12]}`), "
             f"{result['sample']} ({result['correct']} predicted right); the map of the "
             "predicted class, `vanilla_gradient_map`, of the softmax probability and of the logit.",
             "",
@@ -126,9 +144,12 @@ def markdown(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scans", type=int, default=50)
+    parser.add_argument("--model", type=Path, default=SHIPPED_CNN, help="default: the shipped CNN")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/softmax_logit_ratio"))
     args = parser.parse_args()
-    result = measure(args.scans)
+    if not args.model.is_file():
+        raise SystemExit(f"no model file {args.model}: give a saved .keras file with --model")
+    result = measure(args.scans, args.model)
     atomic_write_text(args.out.with_suffix(".json"), json.dumps(result, indent=1) + "\n")
     text = markdown(result)
     atomic_write_text(args.out.with_suffix(".md"), text)

@@ -1,6 +1,6 @@
 """Cautions: from the measured plane counts and the scan's own fragility, shown in the
 analysis and carried by both explanations; a healthy brain seen from the side never gets a
-confident tumour label without one."""
+tumour label without one."""
 
 import io
 import json
@@ -23,8 +23,9 @@ from mri_course.audit.mni152 import CONFIDENT, WINDOWS, render_slices
 from mri_course.audit.planes import PLANES
 from mri_course.config import load_settings
 from mri_course.data.release import CLASS_NAMES
+from mri_course.evaluation.uncertainty import Uncertainty
 from mri_course.explain import explain, offline_explanation
-from mri_course.models.shipped import SHIPPED_CNN
+from mri_course.models.shipped import SHIPPED_CNN, shipped_card
 from mri_course.testing.gemini_server import GeminiStub, answer_reply
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -83,20 +84,33 @@ def shipped():
     return CompiledModel(keras.models.load_model(SHIPPED_CNN, compile=False))
 
 
-def test_a_healthy_brain_seen_from_the_side_rarely_gets_a_confident_tumour_label_alone(shipped):
+def test_a_healthy_brain_seen_from_the_side_never_gets_a_tumour_label_alone(shipped):
     """The course's target: at most 10% of MNI152 slices confidently wrong with no caution
     (``benchmarks/results/caution_report.md`` measures it on 216 slices). The sagittal ones
-    are where the model fails most; without cautions every one of them would count."""
-    confident, alone, slices = 0, 0, 0
+    are where the models fail most. Here the stronger form: each tumour label on them, at
+    any confidence, comes with a caution; confidence is the higher of the softmax and the
+    calibrated one, both of which the app shows (the card's temperature, as the app)."""
+    card = shipped_card() or {}
+    uncertainty = Uncertainty.from_dict(card["uncertainty"]) if "uncertainty" in card else None
+    tumour_labels, alone, confident_alone, slices = 0, 0, 0, 0
     for window in WINDOWS.values():
-        for pixels in render_slices("sagittal", 12, window=window):
-            analysis = analyse_scan(shipped, pixels, "gradcam", "shipped_cnn")
+        for pixels in render_slices("sagittal", 24, window=window):
+            analysis = analyse_scan(
+                shipped, pixels, "gradcam", "shipped_cnn", uncertainty=uncertainty
+            )
             assert analysis.plane in PLANES
-            wrong = analysis.predicted_class != "notumor" and analysis.confidence >= CONFIDENT
-            slices, confident = slices + 1, confident + wrong
-            alone += wrong and not analysis.cautions
-    assert confident > 0  # the case the caution is for does happen
-    assert alone / slices <= 0.10 and alone < confident / 2
+            slices += 1
+            if analysis.predicted_class == "notumor":
+                continue
+            tumour_labels += 1
+            alone += not analysis.cautions
+            shown = max(analysis.confidence, analysis.calibrated_confidence or 0.0)
+            confident_alone += shown >= CONFIDENT and not analysis.cautions
+    # The shipped CNN calls a few healthy side views tumours (mni152_report.md: 6 of 72);
+    # a model that called none would leave this test nothing to check.
+    assert tumour_labels > 0, "no tumour label on a healthy side view: find another case"
+    assert alone == 0, f"{alone} of {tumour_labels} tumour labels came with no caution"
+    assert confident_alone / slices <= 0.10
 
 
 def _png(pixels) -> bytes:

@@ -35,10 +35,10 @@ def test_the_card_says_where_it_comes_from_and_holds_its_floors(card):
     assert card["hardware"]["cpu_cores"] >= 1
     assert card["metrics"]["test"]["images"] == 1311
     assert card["metrics"]["clean_test"]["images"] == 753
-    # Floors under the shipped CNN's measured scores (shipped_cnn.evaluation.md), not the
-    # issue's targets (98.0% / 97.5%), which it misses: mitigation_report.md says why it ships.
-    assert card["metrics"]["test"]["accuracy"] >= 0.97
-    assert card["metrics"]["clean_test"]["accuracy"] >= 0.96
+    # The course's targets for the shipped CNN (official 98.0%, clean 97.5%), which it meets
+    # (shipped_cnn.evaluation.md); mitigation_report.md says why this model ships.
+    assert card["metrics"]["test"]["accuracy"] >= 0.98
+    assert card["metrics"]["clean_test"]["accuracy"] >= 0.975
     assert card["training"]["recipe"]["head_crop"], "the shipped CNN zooms to the head itself"
 
 

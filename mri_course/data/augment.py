@@ -63,8 +63,8 @@ def make_augmentation(seed: int, strength: str = "full") -> keras.Sequential:
       left-right flips, tilts up to 11 degrees, zooms in up to 20% (a crop that cuts into
       the head) and a gain that keeps black black. No contrast change: it greys the
       background; the model trained so loses more to a flatter window than one trained
-      with ``"light"``. The shipped CNN is trained so, with the layer, in a 70-epoch CPU
-      run; the same report shows the layer with ``"light"`` instead.
+      with ``"light"``. The shipped CNN is trained so, with the layer and label smoothing,
+      in a 70-epoch CPU run; the same report shows the layer with ``"light"`` instead.
     * ``"none"``: the images as they are.
 
     The course's CNN learns faster with ``"light"`` in a CPU-sized run of a dozen epochs,

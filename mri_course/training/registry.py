@@ -69,7 +69,7 @@ def course_models(settings: Settings) -> list[ModelEntry]:
             "Compact CNN (shipped with the course)",
             SHIPPED_CNN,
             "mri-course train cnn --profile cpu --epochs 70 --augmentation framed --head-crop "
-            "--balance-planes --ship",
+            "--balance-planes --label-smoothing 0.1 --ship",
         ),
         ModelEntry(
             "cnn",
