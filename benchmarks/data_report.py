@@ -3,7 +3,8 @@
     python benchmarks/data_report.py --data ../shared/data/brain-tumor-mri [--json out.json]
 
 Reports, each from a cold cache (a fresh temporary folder) and then warm:
-* the time of ``mri-course data verify`` and ``mri-course data leakage``;
+* the time of ``mri-course data verify`` and ``mri-course data leakage``, and what verify
+  finds in the files (formats, colour modes, sizes);
 * the leakage counts;
 * how well the 256-bit hash finds the pairs that an all-pairs pixel comparison confirms
   (recall) and how many of its candidates the pixels reject (why hashes alone are wrong);
@@ -84,6 +85,12 @@ def main() -> None:
         "leakage_after_survey": round(leakage_seconds, 2),
     }
     figures["verify_ok"] = verify.ok
+    figures["verify"] = {  # what lesson 01 and the README say of the files themselves
+        "formats": verify.formats,
+        "modes_before_conversion": verify.modes,
+        "distinct_sizes": verify.distinct_sizes,
+        "notes": list(verify.notes),
+    }
     figures["leakage"] = {
         "exact_groups": leakage.exact_groups,
         "images_in_exact_groups": leakage.images_in_exact_groups,
