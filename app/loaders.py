@@ -76,9 +76,7 @@ def load_model(path: str, modified: float) -> LoadedModel:
     detector, detector_note = detector_for(model_path)
     seconds = time.perf_counter() - started
     logger.info("loaded %s in %.1f s (modified %s)", model_path, seconds, modified)
-    uncertainty = (
-        Uncertainty.from_dict(card["uncertainty"]) if card and "uncertainty" in card else None
-    )
+    uncertainty = Uncertainty.from_card(card)
     return LoadedModel(
         model_path,
         model_path.stem,

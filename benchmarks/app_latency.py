@@ -82,9 +82,7 @@ def models() -> dict:
     uncertainty = None
     if SHIPPED_CNN.is_file():
         cnn, what = keras.models.load_model(SHIPPED_CNN), "compact CNN (shipped), 128 px"
-        card = shipped_card() or {}
-        if "uncertainty" in card:  # its calibrated confidence and 95% set, as the app shows
-            uncertainty = Uncertainty.from_dict(card["uncertainty"])
+        uncertainty = Uncertainty.from_card(shipped_card())  # as the app shows them
     else:
         cnn, what = build_compact_cnn(IMAGE_SIZE), "compact CNN (random weights), 128 px"
     found[what] = (cnn, time.perf_counter() - started, uncertainty)

@@ -34,11 +34,6 @@ from mri_course.io import atomic_write_text
 from mri_course.models.shipped import SHIPPED_CNN, shipped_card
 
 
-def shown_confidence(analysis) -> float:
-    """The higher of the two confidences the app shows: the softmax and the calibrated one."""
-    return max(analysis.confidence, analysis.calibrated_confidence or 0.0)
-
-
 def real_scans(compiled: CompiledModel, uncertainty: Uncertainty | None) -> dict | None:
     """Cautions on the clean test scans, right and wrong answers apart (None without data)."""
     settings = load_settings().with_profile("cpu")
@@ -68,8 +63,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/caution_report"))
     args = parser.parse_args()
     compiled = CompiledModel(keras.models.load_model(SHIPPED_CNN, compile=False))
-    card = shipped_card() or {}
-    uncertainty = Uncertainty.from_dict(card["uncertainty"]) if "uncertainty" in card else None
+    uncertainty = Uncertainty.from_card(shipped_card())
     rows, totals = [], {"slices": 0, "confident_wrong": 0, "without_caution": 0}
     for window_name, window in WINDOWS.items():
         for plane in PLANES:
@@ -79,7 +73,7 @@ def main() -> None:
                 analysis = analyse_scan(
                     compiled, pixels, "gradcam", "shipped_cnn", uncertainty=uncertainty
                 )
-                confident = shown_confidence(analysis) >= CONFIDENT
+                confident = analysis.shown_confidence >= CONFIDENT
                 wrong = analysis.predicted_class != "notumor" and confident
                 found["slices"] += 1
                 found["cautioned"] += bool(analysis.cautions)

@@ -53,7 +53,7 @@ from mri_course.app.ood import (
     image_warnings,
     record_features,
 )
-from mri_course.config import project_root
+from mri_course.config import shown_path
 from mri_course.data.decode import load_rgb
 from mri_course.data.locate import locate_dataset
 from mri_course.data.pipeline import prepare_pixels
@@ -62,15 +62,6 @@ from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
 from mri_course.training.save import card_path, load_card
-
-
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the checkout when inside it."""
-    root = project_root()
-    try:
-        return str(Path(path).resolve().relative_to(root)) if root else str(path)
-    except ValueError:
-        return str(path)
 
 
 def _short(reason: str) -> str:
@@ -285,7 +276,7 @@ def measure(model_path: Path, per_kind: int, save: bool) -> dict:
         }
 
     return {
-        "model": _shown(model_path),
+        "model": shown_path(model_path),
         "image_size": size,
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
         "limits": {
@@ -299,7 +290,7 @@ def measure(model_path: Path, per_kind: int, save: bool) -> dict:
             "DARK_SHARE_MAX": DARK_SHARE_MAX,
         },
         "detector": {
-            "path": _shown(saved) if saved else None,
+            "path": shown_path(saved) if saved else None,
             "features": int(detector.means.shape[1]),
             "train_scans": len(splits.train),
             "val_scans": len(splits.val),

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from mri_course import load_settings
-from mri_course.config import project_root
+from mri_course.config import shown_path
 from mri_course.data import CLASS_NAMES, dataset_root, load_rgb, survey_dataset
 from mri_course.data.pipeline import prepare_pixels
 from mri_course.io import atomic_write_text, sha256_of_file
@@ -48,14 +48,6 @@ def quartiles(values: np.ndarray) -> dict[str, float]:
         "min": float(np.min(values)),
         "max": float(np.max(values)),
     }
-
-
-def shown_path(path: Path) -> str:
-    """``path`` from the repository root when it lies inside it, else as given."""
-    try:
-        return str(path.resolve().relative_to(project_root()))
-    except ValueError:
-        return str(path)
 
 
 def measure(scans: int, model_path: Path) -> dict:

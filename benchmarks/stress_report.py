@@ -26,21 +26,12 @@ import numpy as np
 
 from mri_course import load_settings
 from mri_course.audit.stress import TARGET_KEYS, TARGET_POINTS, StressResult, run_stress
-from mri_course.config import project_root
+from mri_course.config import shown_path
 from mri_course.data.locate import locate_dataset
 from mri_course.data.release import CLASS_NAMES
 from mri_course.data.survey import survey_dataset
 from mri_course.io import atomic_write_text, sha256_of_file
 from mri_course.models.shipped import SHIPPED_CNN
-
-
-def _shown(path: Path) -> str:
-    """A path as the report shows it: relative to the checkout when inside it."""
-    root = project_root()
-    try:
-        return str(Path(path).resolve().relative_to(root)) if root else str(path)
-    except ValueError:
-        return str(path)
 
 
 def measure(model_path: Path, limit: int | None = None) -> tuple[dict, StressResult, StressResult]:
@@ -66,7 +57,7 @@ def measure(model_path: Path, limit: int | None = None) -> tuple[dict, StressRes
     ]
     report = {
         "command": "python benchmarks/stress_report.py",
-        "model": _shown(model_path),
+        "model": shown_path(model_path),
         "model_sha256": sha256_of_file(model_path),
         "image_size": int(model.input_shape[1]),
         "split": {"val_fraction": settings.profile.val_fraction, "seed": settings.seed},

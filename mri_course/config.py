@@ -169,6 +169,16 @@ def project_root() -> Path | None:
     return candidate if (candidate / "pyproject.toml").is_file() else None
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as a report shows it: relative to the checkout when inside it, so a committed
+    report names no machine's folders; else as given."""
+    root = project_root()
+    try:
+        return str(Path(path).resolve().relative_to(root)) if root else str(path)
+    except ValueError:
+        return str(path)
+
+
 def _home(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("HOME") or Path.home())
 

@@ -90,8 +90,7 @@ def test_a_healthy_brain_seen_from_the_side_never_gets_a_tumour_label_alone(ship
     are where the models fail most. Here the stronger form: each tumour label on them, at
     any confidence, comes with a caution; confidence is the higher of the softmax and the
     calibrated one, both of which the app shows (the card's temperature, as the app)."""
-    card = shipped_card() or {}
-    uncertainty = Uncertainty.from_dict(card["uncertainty"]) if "uncertainty" in card else None
+    uncertainty = Uncertainty.from_card(shipped_card())
     tumour_labels, alone, confident_alone, slices = 0, 0, 0, 0
     for window in WINDOWS.values():
         for pixels in render_slices("sagittal", 24, window=window):
@@ -104,8 +103,7 @@ def test_a_healthy_brain_seen_from_the_side_never_gets_a_tumour_label_alone(ship
                 continue
             tumour_labels += 1
             alone += not analysis.cautions
-            shown = max(analysis.confidence, analysis.calibrated_confidence or 0.0)
-            confident_alone += shown >= CONFIDENT and not analysis.cautions
+            confident_alone += analysis.shown_confidence >= CONFIDENT and not analysis.cautions
     # The shipped CNN calls a few healthy side views tumours (mni152_report.md: 6 of 72);
     # a model that called none would leave this test nothing to check.
     assert tumour_labels > 0, "no tumour label on a healthy side view: find another case"

@@ -3,7 +3,14 @@ from pathlib import Path
 import pytest
 
 from mri_course.cli import main
-from mri_course.config import PROFILES, SettingsError, load_settings, redact_url
+from mri_course.config import (
+    PROFILES,
+    SettingsError,
+    load_settings,
+    project_root,
+    redact_url,
+    shown_path,
+)
 
 
 def test_defaults_are_the_cpu_profile_and_seed_42(tmp_path):
@@ -165,3 +172,9 @@ def test_real_gemini_model_names_are_taken(name):
 def test_a_bad_gemini_timeout_names_the_setting(value):
     with pytest.raises(SettingsError, match="MRI_COURSE_GEMINI_TIMEOUT="):
         load_settings({"MRI_COURSE_GEMINI_TIMEOUT": value})
+
+
+def test_a_report_names_a_path_inside_the_checkout_from_its_root(tmp_path):
+    inside = project_root() / "models" / "cnn_framed.keras"
+    assert shown_path(inside) == "models/cnn_framed.keras"
+    assert shown_path(tmp_path / "elsewhere.keras") == str(tmp_path / "elsewhere.keras")

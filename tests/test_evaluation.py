@@ -210,6 +210,9 @@ def test_the_report_fits_a_temperature_and_95_percent_sets_on_validation(trained
     assert report.subset("val").uncertainty["sets_marginal"]["coverage"] >= 0.95
     saved = json.loads(report.to_json())
     assert Uncertainty.from_dict(saved["uncertainty"]) == fitted
+    assert Uncertainty.from_card({"uncertainty": saved["uncertainty"]}) == fitted
+    assert Uncertainty.from_card({"name": "uncalibrated"}) is None
+    assert Uncertainty.from_card(None) is None
     assert "## Calibration and 95% prediction sets" in report.to_markdown()
     assert "95% set holds truth" in report.to_text()
 

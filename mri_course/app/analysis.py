@@ -186,6 +186,12 @@ class ScanAnalysis:
         return float(self.probabilities[self.ranking[0]])
 
     @property
+    def shown_confidence(self) -> float:
+        """The higher of the two confidences the app shows, the softmax and the calibrated
+        one: a label-smoothed model's softmax stays short of 90% even when it is sure."""
+        return max(self.confidence, self.calibrated_confidence or 0.0)
+
+    @property
     def runner_up(self) -> str:
         return CLASS_NAMES[self.ranking[1]]
 

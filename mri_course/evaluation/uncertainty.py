@@ -58,6 +58,12 @@ class Uncertainty:
         }
 
     @classmethod
+    def from_card(cls, card: dict | None) -> Uncertainty | None:
+        """What a model card records (``mri-course calibrate``), or None for a card without
+        it, or no card: the app then shows neither the calibrated confidence nor the set."""
+        return cls.from_dict(card["uncertainty"]) if card and "uncertainty" in card else None
+
+    @classmethod
     def from_dict(cls, found: dict) -> Uncertainty:
         """The inverse of :meth:`to_dict` (a model card's ``uncertainty`` entry)."""
 
