@@ -233,7 +233,12 @@ def _model_to_evaluate(spec: str, settings):
                 print(f"mri-course: {note}", file=sys.stderr)
             return model, card, entry.key, str(entry.path)
     path = Path(spec)
-    if path.suffix != ".keras" or not path.is_file():
+    if path.suffix == ".keras" and not path.is_file():
+        raise FileNotFoundError(
+            f"no model file {spec!r}: train it first (its command is in the README's Training "
+            f"section), or check the path; the course's models are in {settings.models_dir}"
+        )
+    if path.suffix != ".keras":
         keys = ", ".join(entry.key for entry in course_models(settings))
         named = settings.models_dir / f"{path.name}.keras"
         hint = f"; did you mean {named}?" if path.suffix == "" and named.is_file() else ""

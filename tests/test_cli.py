@@ -169,3 +169,6 @@ def test_audit_points_to_the_file_of_a_model_named_without_its_path(tmp_path, mo
     assert f"did you mean {tmp_path / 'mine.keras'}?" in capsys.readouterr().err
     assert main(["audit", "other", "--only", "mni152"]) == 2
     assert "did you mean" not in capsys.readouterr().err
+    assert main(["audit", str(tmp_path / "missing.keras"), "--only", "mni152"]) == 2
+    said = capsys.readouterr().err
+    assert "no model file" in said and "train it first" in said and str(tmp_path) in said
